@@ -1,0 +1,220 @@
+// gantry serve: the control plane.
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/platform.h"
+#include "app/routes.h"
+#include "audit/http_api.h"
+#include "auth/http_api.h"
+#include "auth/policy.h"
+#include "core/log.h"
+#include "http/pipeline.h"
+#include "http/server.h"
+#include "http/static_files.h"
+#include "jobs/worker.h"
+
+namespace gantry::app {
+
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  std::string db = "sqlite:gantry.db";
+  std::string data_dir = "data";
+  std::string listen = "127.0.0.1:8080";
+  std::string port_file;
+  std::string web_root;
+  std::string tls_cert, tls_key;
+  int threads = 0;
+  int workers = 4;
+  size_t body_limit = 1024 * 1024;
+  size_t header_limit = 16 * 1024;
+  int read_timeout_s = 30;
+  int idle_timeout_s = 60;
+  int checkpoint_interval_s = 60;
+  bool metrics_public = false;
+  bool access_log = true;
+  std::string log_level = "info";
+  std::string log_format = "text";
+};
+
+// Applies keys of a YAML config file to options not given on the command line or environment.
+void ApplyConfigFile(CLI::App& cmd, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const std::exception& e) {
+    Fail(kExitUsage, "cannot read config file '" + path + "': " + e.what());
+  }
+  if (!root.IsMap()) Fail(kExitUsage, "config file '" + path + "' must be a YAML mapping");
+  for (const auto& kv : root) {
+    std::string key = kv.first.as<std::string>();
+    std::string flag = "--" + key;
+    for (auto& c : flag) if (c == '_') c = '-';
+    CLI::Option* opt = nullptr;
+    try {
+      opt = cmd.get_option(flag);
+    } catch (const CLI::OptionNotFound&) {
+      Fail(kExitUsage, "config file '" + path + "': unknown key '" + key + "'");
+    }
+    if (opt->count() > 0) continue;  // the command line wins
+    std::string value = kv.second.as<std::string>();
+    opt->clear();
+    opt->add_result(value);
+    opt->run_callback();
+  }
+}
+
+int Serve(CLI::App& cmd, ServeFlags& f) {
+  if (!f.config.empty()) ApplyConfigFile(cmd, f.config);
+  core::InitLogging(f.log_level, f.log_format == "json" ? core::LogFormat::kJson : core::LogFormat::kText);
+
+  // Block the stop signals in every thread; one watcher thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  PlatformOptions po;
+  po.db_url = f.db;
+  po.data_dir = f.data_dir;
+  po.pool_size = std::max(8, f.workers + 8);
+  auto platform = Platform::Open(po);
+  if (!platform) Fail(kExitUnavailable, platform.error().message);
+  Platform& p = **platform;
+  spdlog::info("database {}", p.db().Describe());
+  auto key_pub = p.audit().PublishPublicKey();
+  if (!key_pub) spdlog::warn("cannot publish the audit public key: {}", key_pub.error().message);
+
+  p.metrics().AddCollector([&p](std::string& out) {
+    auto s = p.db().Stats();
+    core::RenderGauge(out, "gantry_db_pool_connections", "Database pool connections by state",
+                      {{"{state=\"in_use\"}", s.in_use}, {"{state=\"idle\"}", s.size - s.in_use}});
+    core::RenderGauge(out, "gantry_db_pool_waits", "Times a caller waited for a connection (total)",
+                      {{"", static_cast<double>(s.waits)}});
+  });
+
+  jobs::WorkerOptions wo;
+  wo.concurrency = f.workers;
+  jobs::WorkerPool workers(p.jobs(), wo);
+  workers.RegisterMetrics(p.metrics());
+
+  http::Router router;
+  BuildRouter(router, p, RouteOptions{f.metrics_public, &workers});
+  auth::HttpAuthenticator authn(p.auth());
+  auth::PolicyAuthorizer authz;
+  audit::SecurityEventsSink security(p.audit());
+  http::StaticFiles static_files = http::StaticFiles::Load(f.web_root);
+  if (!f.web_root.empty() && static_files.size() <= 1) {
+    spdlog::warn("web root '{}' has no built portal; run 'npm ci && npm run build' in web/", f.web_root);
+  }
+  http::Pipeline pipeline(http::PipelineDeps{&router, &authn, &authz, &security, nullptr,
+                                             &static_files, &p.metrics(), f.access_log});
+
+  http::ServerOptions so;
+  so.listen = f.listen;
+  so.threads = f.threads;
+  so.body_limit = f.body_limit;
+  so.header_limit = f.header_limit;
+  so.read_timeout = std::chrono::seconds(f.read_timeout_s);
+  so.idle_timeout = std::chrono::seconds(f.idle_timeout_s);
+  so.tls_cert_file = f.tls_cert;
+  so.tls_key_file = f.tls_key;
+  auto server = http::Server::Start(so, [&pipeline](http::Request& r) { return pipeline.Handle(r); });
+  if (!server) Fail(kExitUnavailable, server.error().message);
+  std::string scheme = f.tls_cert.empty() ? "http" : "https";
+  std::string host = f.listen.substr(0, f.listen.rfind(':'));
+  spdlog::info("listening on {}://{}:{}", scheme, host, (*server)->port());
+  if (!f.port_file.empty()) {
+    std::string tmp = f.port_file + ".tmp";
+    std::ofstream(tmp) << (*server)->port() << "\n";
+    std::filesystem::rename(tmp, f.port_file);
+  }
+  workers.Start();
+
+  std::atomic<bool> stopping{false};
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  std::thread checkpointer([&] {
+    std::unique_lock lock(stop_mu);
+    while (!stop_cv.wait_for(lock, std::chrono::seconds(f.checkpoint_interval_s),
+                             [&] { return stopping.load(); })) {
+      if (auto st = p.audit().Checkpoint(); !st) {
+        spdlog::warn("audit checkpoint failed: {}", st.error().message);
+      }
+    }
+  });
+  std::thread watcher([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (stopping) return;
+    spdlog::info("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    (*server)->Shutdown();
+  });
+
+  (*server)->Run();
+  spdlog::info("HTTP server drained; stopping job workers");
+  workers.Stop();
+  {
+    std::lock_guard lock(stop_mu);
+    stopping = true;
+  }
+  stop_cv.notify_all();
+  checkpointer.join();
+  if (auto st = p.audit().Checkpoint(); !st) spdlog::warn("final audit checkpoint failed: {}", st.error().message);
+  pthread_kill(watcher.native_handle(), SIGTERM);
+  watcher.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand("serve", "Run the control plane: REST API, web portal, job workers");
+  cmd->footer(
+      "Every option can also come from a YAML file (--config, keys named like the options with\n"
+      "'_' or '-') or from GANTRY_<OPTION> environment variables. Example:\n"
+      "  gantry admin init --db sqlite:gantry.db --data-dir data\n"
+      "  gantry serve --db sqlite:gantry.db --data-dir data --web-root web/dist");
+  cmd->add_option("--config", f->config, "YAML configuration file")->envname("GANTRY_CONFIG_FILE");
+  cmd->add_option("--db", f->db, "Database: sqlite:PATH or postgres://USER@HOST:PORT/DB")
+      ->envname("GANTRY_DB")->capture_default_str();
+  cmd->add_option("--data-dir", f->data_dir, "Directory holding the audit signing key and other secrets")
+      ->envname("GANTRY_DATA_DIR")->capture_default_str();
+  cmd->add_option("--listen", f->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->envname("GANTRY_LISTEN")->capture_default_str();
+  cmd->add_option("--port-file", f->port_file, "Write the bound port to this file once listening");
+  cmd->add_option("--web-root", f->web_root, "Directory of the built web portal (web/dist)")
+      ->envname("GANTRY_WEB_ROOT");
+  cmd->add_option("--tls-cert", f->tls_cert, "PEM certificate chain: serve HTTPS")->envname("GANTRY_TLS_CERT");
+  cmd->add_option("--tls-key", f->tls_key, "PEM private key for --tls-cert")->envname("GANTRY_TLS_KEY");
+  cmd->add_option("--threads", f->threads, "HTTP threads (0: 2 × cores, at least 4)")->capture_default_str();
+  cmd->add_option("--workers", f->workers, "Job worker threads")->check(CLI::Range(0, 256))->capture_default_str();
+  cmd->add_option("--body-limit", f->body_limit, "Largest request body in bytes (413 above)")->capture_default_str();
+  cmd->add_option("--header-limit", f->header_limit, "Largest request header block in bytes (413 above)")->capture_default_str();
+  cmd->add_option("--read-timeout", f->read_timeout_s, "Seconds to receive one whole request")->capture_default_str();
+  cmd->add_option("--idle-timeout", f->idle_timeout_s, "Seconds an idle keep-alive connection stays open")->capture_default_str();
+  cmd->add_option("--checkpoint-interval", f->checkpoint_interval_s, "Seconds between signed audit checkpoints")
+      ->check(CLI::Range(1, 86400))->capture_default_str();
+  cmd->add_flag("--metrics-public", f->metrics_public, "Serve /metrics without authentication");
+  cmd->add_flag("!--no-access-log", f->access_log, "Do not log every request");
+  cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))->capture_default_str();
+  cmd->add_option("--log-format", f->log_format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  cmd->callback([cmd, f] {
+    int rc = Serve(*cmd, *f);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace gantry::app

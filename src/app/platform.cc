@@ -1,0 +1,88 @@
+#include "app/platform.h"
+
+#include <spdlog/spdlog.h>
+
+#include "jobs/worker.h"
+#include "store/migrate.h"
+
+namespace gantry::app {
+
+std::string SigningKeyPath(const std::string& data_dir) {
+  return (data_dir.empty() ? std::string(".") : data_dir) + "/audit-signing.key";
+}
+
+core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o) {
+  std::unique_ptr<Platform> p(new Platform());
+  store::OpenOptions so;
+  so.pool_size = o.pool_size;
+  GANTRY_TRY(p->db_, store::Open(o.db_url, so));
+  if (o.migrate) {
+    GANTRY_TRY(auto applied, store::Migrate(*p->db_));
+    for (int v : applied) spdlog::info("applied migration {}", v);
+  }
+  auto key = audit::LoadSigningKey(SigningKeyPath(o.data_dir), o.create_key);
+  if (key) {
+    p->key_ = std::move(*key);
+  } else if (o.require_key) {
+    return key.error();
+  }
+  const core::Clock& clock = core::SystemClock::Get();
+  p->audit_ = std::make_unique<audit::Service>(*p->db_, clock, p->key_);
+  p->auth_ = std::make_unique<auth::Service>(*p->db_, *p->audit_, clock);
+  p->jobs_ = std::make_unique<jobs::Service>(*p->db_, *p->audit_, clock, p->job_types_);
+  RegisterCoreJobTypes(*p);
+  return p;
+}
+
+void RegisterCoreJobTypes(Platform& platform) {
+  platform.job_types().Add(jobs::JobType{
+      "demo.sleep",
+      "Sleeps for `seconds` (1-3600), reporting progress every step; `fail_times` makes the "
+      "first N attempts fail (to see retries).",
+      [](const core::json::object& params) -> core::Status {
+        GANTRY_TRY_STATUS(core::OnlyFields(params, {"seconds", "fail_times"}));
+        GANTRY_TRY(auto secs, core::OptInt(params, "seconds"));
+        if (secs && (*secs < 0 || *secs > 3600)) {
+          return core::InvalidArgument("seconds must be between 0 and 3600", "seconds");
+        }
+        GANTRY_TRY(auto fails, core::OptInt(params, "fail_times"));
+        if (fails && (*fails < 0 || *fails > 10)) {
+          return core::InvalidArgument("fail_times must be between 0 and 10", "fail_times");
+        }
+        return {};
+      },
+      [](jobs::JobContext& ctx) -> core::Result<core::json::object> {
+        int64_t secs = core::OptInt(ctx.params(), "seconds").value().value_or(5);
+        int64_t fails = core::OptInt(ctx.params(), "fail_times").value().value_or(0);
+        if (ctx.job().attempts <= fails) {
+          ctx.Log("planned failure of attempt " + std::to_string(ctx.job().attempts));
+          return core::Unavailable("planned failure " + std::to_string(ctx.job().attempts) + " of " +
+                                   std::to_string(fails));
+        }
+        int steps = static_cast<int>(std::max<int64_t>(secs * 4, 1));
+        for (int i = 1; i <= steps; ++i) {
+          if (!ctx.Sleep(std::chrono::milliseconds(secs * 1000 / steps))) {
+            return core::json::object{{"slept_steps", i - 1}};
+          }
+          ctx.Progress(i * 100 / steps, "step " + std::to_string(i) + " of " + std::to_string(steps));
+          if (i % 4 == 0 || i == steps) ctx.Log("completed step " + std::to_string(i) + " of " + std::to_string(steps));
+        }
+        return core::json::object{{"slept_seconds", secs}};
+      },
+      true});
+
+  platform.job_types().Add(jobs::JobType{
+      "audit.checkpoint",
+      "Signs the current head of the audit chain with the instance's Ed25519 key.",
+      [](const core::json::object& params) { return core::OnlyFields(params, {}); },
+      [&platform](jobs::JobContext& ctx) -> core::Result<core::json::object> {
+        GANTRY_TRY(auto seq, platform.audit().Checkpoint());
+        ctx.Progress(100, seq ? "signed event " + std::to_string(*seq) : "nothing new to sign");
+        core::json::object o;
+        o["seq"] = seq ? core::json::value(*seq) : core::json::value(nullptr);
+        return o;
+      },
+      true});
+}
+
+}  // namespace gantry::app

@@ -1,0 +1,56 @@
+// Wiring: opens the database, loads keys and builds every service with its real dependencies.
+// Shared by `gantry serve` and the offline `gantry admin` commands, and by the tests that need
+// a whole platform in process.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "audit/service.h"
+#include "auth/service.h"
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "jobs/service.h"
+#include "store/database.h"
+
+namespace gantry::app {
+
+struct PlatformOptions {
+  std::string db_url;
+  std::string data_dir;
+  bool create_key = false;   // create the audit signing key when missing (admin init)
+  bool require_key = true;   // fail when the key is missing
+  bool migrate = true;
+  int pool_size = 16;
+};
+
+class Platform {
+ public:
+  static core::Result<std::unique_ptr<Platform>> Open(const PlatformOptions& options);
+
+  store::Database& db() { return *db_; }
+  audit::Service& audit() { return *audit_; }
+  auth::Service& auth() { return *auth_; }
+  jobs::Service& jobs() { return *jobs_; }
+  jobs::Registry& job_types() { return job_types_; }
+  core::MetricsRegistry& metrics() { return metrics_; }
+  const std::optional<audit::SigningKey>& key() const { return key_; }
+  const core::Clock& clock() const { return core::SystemClock::Get(); }
+
+ private:
+  Platform() = default;
+  std::unique_ptr<store::Database> db_;
+  std::optional<audit::SigningKey> key_;
+  core::MetricsRegistry metrics_;
+  std::unique_ptr<audit::Service> audit_;
+  std::unique_ptr<auth::Service> auth_;
+  jobs::Registry job_types_;
+  std::unique_ptr<jobs::Service> jobs_;
+};
+
+std::string SigningKeyPath(const std::string& data_dir);
+
+// Registers the built-in job types (demo.sleep, audit.checkpoint).
+void RegisterCoreJobTypes(Platform& platform);
+
+}  // namespace gantry::app

@@ -1,0 +1,58 @@
+#include "app/routes.h"
+
+#include "audit/http_api.h"
+#include "auth/http_api.h"
+#include "core/embedded.h"
+#include "jobs/http_api.h"
+#include "store/migrate.h"
+
+namespace gantry::app::openapi {
+const std::vector<core::EmbeddedFile>& EmbeddedFiles();
+}
+
+namespace gantry::app {
+
+using core::Result;
+using http::Context;
+using http::Response;
+
+std::string_view OpenApiDocument() { return openapi::EmbeddedFiles().at(0).data; }
+
+void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& options) {
+  router.Add({"GET", "/healthz", "", http::Auth::kPublic}, [](Context&) -> Result<Response> {
+    return Response::Json({{"status", "ok"}});
+  });
+  router.Add({"GET", "/readyz", "", http::Auth::kPublic}, [&platform](Context&) -> Result<Response> {
+    core::json::object o;
+    bool ready = true;
+    if (auto st = platform.db().Ping(); !st) {
+      ready = false;
+      o["database"] = "unreachable";
+    } else {
+      o["database"] = "ok";
+      auto v = store::CurrentVersion(platform.db());
+      int current = v ? *v : 0;
+      o["schema_version"] = current;
+      o["schema_latest"] = store::LatestVersion();
+      if (current != store::LatestVersion()) ready = false;
+    }
+    o["status"] = ready ? "ready" : "not ready";
+    return Response::Json(o, ready ? 200 : 503);
+  });
+  router.Add({"GET", "/metrics", options.metrics_public ? "" : "metrics.read",
+              options.metrics_public ? http::Auth::kPublic : http::Auth::kRequired},
+             [&platform](Context&) -> Result<Response> {
+               return Response::Text(platform.metrics().Render(),
+                                     "text/plain; version=0.0.4; charset=utf-8");
+             });
+  router.Add({"GET", "/api/v1/openapi.json", "", http::Auth::kPublic},
+             [](Context&) -> Result<Response> {
+               return Response::Text(std::string(OpenApiDocument()), "application/json");
+             });
+
+  auth::RegisterRoutes(router, platform.auth());
+  audit::RegisterRoutes(router, platform.audit());
+  jobs::RegisterRoutes(router, platform.jobs(), options.workers);
+}
+
+}  // namespace gantry::app

@@ -1,0 +1,51 @@
+#include "auth/policy.h"
+
+namespace gantry::auth {
+
+using core::Role;
+
+const std::vector<PolicyRule>& PolicyTable() {
+  static const std::vector<Role> kEveryone = {Role::kAdmin,       Role::kOperator,
+                                              Role::kAuditor,     Role::kTenantAdmin,
+                                              Role::kTenantMember, Role::kViewer};
+  static const std::vector<PolicyRule> table = {
+      // Own identity and own API tokens.
+      {"self.read", kEveryone},
+      {"tokens.own", kEveryone},
+      // Other people's accounts and tokens.
+      {"users.read", {Role::kAdmin, Role::kAuditor}},
+      {"users.write", {Role::kAdmin}},
+      {"tokens.admin", {Role::kAdmin}},
+      // The audit trail: read-only, for admins and auditors.
+      {"audit.read", {Role::kAdmin, Role::kAuditor}},
+      {"audit.verify", {Role::kAdmin, Role::kAuditor}},
+      // Jobs: everyone reads (tenant users see their own); operators start and cancel.
+      {"jobs.read", kEveryone},
+      {"jobs.write", {Role::kAdmin, Role::kOperator}},
+      {"jobs.cancel", {Role::kAdmin, Role::kOperator}},
+      // Server metrics.
+      {"metrics.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
+  };
+  return table;
+}
+
+bool Allowed(const core::Principal& p, std::string_view action) {
+  for (const auto& rule : PolicyTable()) {
+    if (rule.action != action) continue;
+    for (Role r : rule.roles) {
+      if (p.HasRole(r)) return true;
+      for (const auto& m : p.tenants) {
+        if (m.role == r) return true;
+      }
+    }
+    return false;
+  }
+  return false;  // an action missing from the table is denied
+}
+
+bool SeesAllTenants(const core::Principal& p) {
+  return p.HasRole(Role::kAdmin) || p.HasRole(Role::kOperator) || p.HasRole(Role::kAuditor) ||
+         p.HasRole(Role::kViewer);
+}
+
+}  // namespace gantry::auth
