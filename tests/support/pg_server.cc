@@ -29,9 +29,9 @@ constexpr const char* kUser = "postgres";
 constexpr auto kStartTimeout = std::chrono::seconds(30);
 constexpr int kStartAttempts = 5;
 
-std::mutex g_mu;                 // guards everything below
-PgServer* g_server = nullptr;    // leaked on purpose: stopped by atexit, never destroyed
-std::string g_start_error;       // a failed start is not retried by every test
+std::mutex g_mu;               // guards everything below
+PgServer* g_server = nullptr;  // leaked on purpose: stopped by atexit, never destroyed
+std::string g_start_error;     // a failed start is not retried by every test
 Process* g_postmaster = nullptr;
 PGconn* g_admin = nullptr;
 pid_t g_owner = 0;
@@ -64,7 +64,8 @@ void RemoveStaleFixtures() {
     if (owner_line.empty()) continue;
     pid_t owner = static_cast<pid_t>(std::atoi(owner_line.c_str()));
     if (owner <= 0 || Alive(owner)) continue;
-    pid_t pm = static_cast<pid_t>(std::atoi(FirstLine(entry.path() / "data/postmaster.pid").c_str()));
+    pid_t pm =
+        static_cast<pid_t>(std::atoi(FirstLine(entry.path() / "data/postmaster.pid").c_str()));
     if (pm > 0 && Alive(pm)) {
       std::string comm = FirstLine("/proc/" + std::to_string(pm) + "/comm");
       if (comm == "postgres") {
@@ -128,9 +129,7 @@ void PgServer::Start() {
   char tmpl[] = "/tmp/pgfix.XXXXXX";  // short: the socket path must stay under 107 bytes
   if (!mkdtemp(tmpl)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   dir_ = tmpl;
-  {
-    std::ofstream(dir_ + "/owner.pid") << getpid() << "\n";
-  }
+  { std::ofstream(dir_ + "/owner.pid") << getpid() << "\n"; }
   auto as = RunAs();
   if (as) {
     struct passwd* pw = getpwnam(kUser);
@@ -143,8 +142,9 @@ void PgServer::Start() {
   std::string bin = kPgBin;
   {
     SpawnOptions o;
-    o.args = {bin + "/initdb", "-D", dir_ + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8",
-              "--locale=C.UTF-8", "-N", "--no-instructions"};
+    o.args = {
+        bin + "/initdb",    "-D", dir_ + "/data",     "-A", "trust", "-U", "postgres", "-E", "UTF8",
+        "--locale=C.UTF-8", "-N", "--no-instructions"};
     o.log_file = dir_ + "/initdb.log";
     o.run_as_user = as;
     o.cwd = dir_;
@@ -162,14 +162,22 @@ void PgServer::Start() {
     port_ = FreePort();
     SpawnOptions o;
     o.args = {bin + "/postgres",
-              "-D", dir_ + "/data",
-              "-p", std::to_string(port_),
-              "-k", dir_,
-              "-c", "listen_addresses=127.0.0.1",
-              "-c", "fsync=off",
-              "-c", "synchronous_commit=off",
-              "-c", "full_page_writes=off",
-              "-c", "max_connections=200"};
+              "-D",
+              dir_ + "/data",
+              "-p",
+              std::to_string(port_),
+              "-k",
+              dir_,
+              "-c",
+              "listen_addresses=127.0.0.1",
+              "-c",
+              "fsync=off",
+              "-c",
+              "synchronous_commit=off",
+              "-c",
+              "full_page_writes=off",
+              "-c",
+              "max_connections=200"};
     o.log_file = dir_ + "/postgres.log";
     o.run_as_user = as;
     o.cwd = dir_;

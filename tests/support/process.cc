@@ -165,8 +165,8 @@ Process Process::Spawn(const SpawnOptions& options) {
     ::close(in_pipe[1]);
     int status = 0;
     waitpid(pid, &status, 0);
-    static const char* steps[] = {"", "dup2 stdin", "dup2 log", "chdir", "setgroups", "setgid",
-                                  "setuid", "exec"};
+    static const char* steps[] = {"",          "dup2 stdin", "dup2 log", "chdir",
+                                  "setgroups", "setgid",     "setuid",   "exec"};
     int step = report[0] >= 1 && report[0] <= 7 ? report[0] : 7;
     throw std::runtime_error("Process::Spawn: " + std::string(steps[step]) + " failed for " +
                              options.args[0] + ": " + std::strerror(report[1]));

@@ -69,8 +69,10 @@ TEST(Process, RunAsUser) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   std::string dir = MakeTempDir("proc-user");
   ::chmod(dir.c_str(), 0777);
-  SpawnOptions o{.args = {"/bin/sh", "-c", "id -un; id -G"}, .log_file = dir + "/log",
-                 .run_as_user = "nobody", .cwd = dir};
+  SpawnOptions o{.args = {"/bin/sh", "-c", "id -un; id -G"},
+                 .log_file = dir + "/log",
+                 .run_as_user = "nobody",
+                 .cwd = dir};
   Process p = Process::Spawn(o);
   EXPECT_EQ(p.Wait(10s), 0);
   std::string out = ReadFile(dir + "/log");
@@ -80,7 +82,8 @@ TEST(Process, RunAsUser) {
 
 // Inside a TEST body, plain `Run` names testing::Test::Run: qualify it.
 TEST(Run, CollectsOutputAndStatus) {
-  RunResult r = ::gantry::testing::Run({"/bin/sh", "-c", "tr a-z A-Z; echo $X >&2; exit 2"}, "abc\n", 10s, {{"X", "y"}});
+  RunResult r = ::gantry::testing::Run({"/bin/sh", "-c", "tr a-z A-Z; echo $X >&2; exit 2"},
+                                       "abc\n", 10s, {{"X", "y"}});
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.output, "ABC\ny\n");
   r = ::gantry::testing::Run({"sleep", "30"}, {}, 1s);

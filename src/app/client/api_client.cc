@@ -227,6 +227,31 @@ core::Result<core::json::value> ApiClient::Delete(std::string_view path) {
   return Do("DELETE", path, {}, nullptr);
 }
 
+core::Result<core::json::value> ApiClient::GetAll(std::string_view path, Query query,
+                                                  int page_size) {
+  core::json::array all;
+  query.emplace_back("limit", std::to_string(page_size));
+  std::string cursor;
+  while (true) {
+    Query q = query;
+    if (!cursor.empty()) q.emplace_back("cursor", cursor);
+    GANTRY_TRY(auto page, Get(path, q));
+    const auto* items = page.is_object() ? page.as_object().if_contains("items") : nullptr;
+    if (!items || !items->is_array()) {
+      return core::Unavailable("unexpected answer from " + options_.server + std::string(path) +
+                               ": no 'items' list");
+    }
+    for (auto& item : items->get_array()) all.push_back(std::move(item));
+    const auto* next = page.as_object().if_contains("next_cursor");
+    if (!next || !next->is_string() || next->get_string().empty() ||
+        std::string(next->get_string()) == cursor) {
+      break;
+    }
+    cursor = std::string(next->get_string());
+  }
+  return core::json::value(core::json::object{{"items", std::move(all)}, {"next_cursor", nullptr}});
+}
+
 core::Result<core::json::value> ApiClient::Do(const char* method, std::string_view path,
                                               const Query& query, const std::string* body) {
   CURL* h = handle_->easy;

@@ -56,6 +56,10 @@ class ApiClient {
   core::Result<core::json::value> Post(std::string_view path, const core::json::value& body);
   core::Result<core::json::value> Delete(std::string_view path);
 
+  // Follows a list endpoint's next_cursor until the last page, asking for `page_size` items per
+  // page; returns {"items": [all of them], "next_cursor": null}.
+  core::Result<core::json::value> GetAll(std::string_view path, Query query, int page_size = 1000);
+
   const std::string& server() const { return options_.server; }
   bool has_token() const { return !options_.token.empty(); }
 

@@ -52,8 +52,12 @@ std::string ErrorText(const core::Error& error, const std::string& server, bool 
 
 void FailWith(const core::Error& error) { app::Fail(ExitCodeFor(error.code), error.message); }
 
+std::unique_ptr<Session> Session::Open(const GlobalFlags& flags, const Io& io) {
+  return Open(flags, io, Options{});
+}
+
 std::unique_ptr<Session> Session::Open(const GlobalFlags& flags, const Io& io,
-                                       const std::atomic<bool>* cancel) {
+                                       const Options& session_options) {
   auto path = ConfigPath(io.env);
   ConfigFile file;
   if (path) {
@@ -65,6 +69,10 @@ std::unique_ptr<Session> Session::Open(const GlobalFlags& flags, const Io& io,
   if (!format) FailWith(format.error());
   auto conn = ResolveConnection({flags.server, flags.token, flags.ca_file}, io.env, file);
   if (!conn) FailWith(conn.error());
+  if (session_options.anonymous) {
+    conn->token.clear();
+    conn->token_source.clear();
+  }
 
   ClientOptions options;
   options.server = conn->server;
@@ -74,7 +82,7 @@ std::unique_ptr<Session> Session::Open(const GlobalFlags& flags, const Io& io,
   options.timeout = std::chrono::seconds(flags.timeout_s);
   options.connect_timeout = std::min<std::chrono::milliseconds>(options.connect_timeout,
                                                                 options.timeout);
-  options.cancel = cancel;
+  options.cancel = session_options.cancel;
   auto api = ApiClient::Make(std::move(options));
   if (!api) FailWith(api.error());
 

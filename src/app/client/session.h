@@ -48,10 +48,17 @@ std::string ErrorText(const core::Error& error, const std::string& server, bool 
 // One command's connection to the server, resolved from flags, environment and config file.
 class Session {
  public:
+  struct Options {
+    // When given, a request in flight is aborted once it becomes true.
+    const std::atomic<bool>* cancel = nullptr;
+    // Send no token (login).
+    bool anonymous = false;
+  };
+
   // Resolves the connection and builds the ApiClient; on failure prints and exits (FailWith).
-  // `cancel`, when given, aborts a request in flight once it becomes true.
+  static std::unique_ptr<Session> Open(const GlobalFlags& flags, const Io& io);
   static std::unique_ptr<Session> Open(const GlobalFlags& flags, const Io& io,
-                                       const std::atomic<bool>* cancel = nullptr);
+                                       const Options& options);
 
   ApiClient& api() { return api_; }
   const Connection& connection() const { return connection_; }

@@ -24,15 +24,16 @@ std::string RewritePlaceholders(std::string_view in, int* count) {
   out.reserve(in.size() + 16);
   int n = 0;
   auto ident = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || static_cast<unsigned char>(c) >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           static_cast<unsigned char>(c) >= 0x80;
   };
   size_t i = 0;
   const size_t len = in.size();
   while (i < len) {
     char c = in[i];
     if (c == '\'') {
-      bool escapes = i > 0 && (in[i - 1] == 'E' || in[i - 1] == 'e') && (i < 2 || !ident(in[i - 2]));
+      bool escapes =
+          i > 0 && (in[i - 1] == 'E' || in[i - 1] == 'e') && (i < 2 || !ident(in[i - 2]));
       size_t j = i + 1;
       while (j < len) {
         if (escapes && in[j] == '\\' && j + 1 < len) {
@@ -216,7 +217,8 @@ void NoticeProcessor(void*, const char* message) {
 
 bool StartsWithWord(std::string_view sql, std::string_view word) {
   size_t i = 0;
-  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t' || sql[i] == '\r')) ++i;
+  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t' || sql[i] == '\r'))
+    ++i;
   if (sql.size() - i < word.size()) return false;
   for (size_t k = 0; k < word.size(); ++k) {
     char c = sql[i + k];
@@ -311,7 +313,8 @@ class PgDatabase final : public Database {
         password_(std::move(password)),
         described_(RedactUrl(url_)),
         size_(options.pool_size < 1 ? 1 : options.pool_size),
-        connect_timeout_(std::to_string(options.connect_timeout_s < 1 ? 1 : options.connect_timeout_s)) {}
+        connect_timeout_(
+            std::to_string(options.connect_timeout_s < 1 ? 1 : options.connect_timeout_s)) {}
 
   ~PgDatabase() override = default;
 
@@ -435,11 +438,11 @@ class PgDatabase final : public Database {
 
   Result<std::unique_ptr<Conn>> Connect() {
     // Defaults before "dbname" (the URL, expanded) can be overridden by the URL.
-    const char* keys[] = {"connect_timeout", "keepalives",  "keepalives_idle", "keepalives_interval",
-                          "keepalives_count", "application_name", "client_encoding", "dbname",
-                          nullptr};
-    const char* values[] = {connect_timeout_.c_str(), "1", "30", "10", "3", "gantry", "UTF8",
-                            url_.c_str(), nullptr};
+    const char* keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
+                          "keepalives_interval", "keepalives_count", "application_name",
+                          "client_encoding",     "dbname",           nullptr};
+    const char* values[] = {
+        connect_timeout_.c_str(), "1", "30", "10", "3", "gantry", "UTF8", url_.c_str(), nullptr};
     auto c = std::make_unique<Conn>();
     c->pg = PQconnectdbParams(keys, values, 1);
     if (!c->pg) return core::Unavailable("cannot connect to " + described_ + ": out of memory");
@@ -496,7 +499,8 @@ core::Error PgTx::Fail(PGresult* res, std::string_view what) {
              sqlstate.starts_with("57P")) {
     // Serialization failure, deadlock, lock not available, connection or resource trouble,
     // server shutting down: worth retrying.
-    err = core::Unavailable(std::string(what) + ": " + msg + " (SQLSTATE " + std::string(sqlstate) + ")");
+    err = core::Unavailable(std::string(what) + ": " + msg + " (SQLSTATE " + std::string(sqlstate) +
+                            ")");
   } else {
     err = core::Internal(std::string(what) + ": " + msg +
                          (sqlstate.empty() ? "" : " (SQLSTATE " + std::string(sqlstate) + ")"));
@@ -513,7 +517,8 @@ core::Error PgTx::Fail(PGresult* res, std::string_view what) {
 Status PgTx::Usable() {
   if (!conn_) return core::Internal("transaction already finished");
   if (failed_) {
-    return core::Error(failed_->code, "transaction aborted by an earlier error: " + failed_->message);
+    return core::Error(failed_->code,
+                       "transaction aborted by an earlier error: " + failed_->message);
   }
   return {};
 }
@@ -613,8 +618,8 @@ Result<ResultSet> PgTx::Exec(std::string_view sql, const Params& params) {
 
 // How one statement runs on this connection: its prepared name, or its rewritten text.
 struct Plan {
-  std::string name;                      // prepared statement (cached or to prepare now)
-  bool prepare = false;                  // not prepared on this connection yet
+  std::string name;                       // prepared statement (cached or to prepare now)
+  bool prepare = false;                   // not prepared on this connection yet
   std::shared_ptr<const Rewritten> text;  // set unless cached
 };
 

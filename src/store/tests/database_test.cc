@@ -102,7 +102,9 @@ TEST_P(DatabaseTest, RoundTripsEveryValueType) {
   Script("CREATE TABLE vals (id {{pk}}, i BIGINT, d DOUBLE PRECISION, s TEXT)");
   std::string big(1 << 20, 'x');
   for (size_t k = 0; k < big.size(); k += 97) big[k] = static_cast<char>('a' + k % 26);
-  const std::string unicode = "h\xC3\xA9llo w\xC3\xB6rld \xE2\x80\x94 \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x9A\x80";
+  const std::string unicode =
+      "h\xC3\xA9llo w\xC3\xB6rld \xE2\x80\x94 \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC "
+      "\xF0\x9F\x9A\x80";
   struct Case {
     Value i, d, s;
   };
@@ -117,7 +119,8 @@ TEST_P(DatabaseTest, RoundTripsEveryValueType) {
   };
   std::vector<int64_t> ids;
   for (const auto& c : cases) {
-    auto rs = db_->Exec("INSERT INTO vals (i, d, s) VALUES (?, ?, ?) RETURNING id", {c.i, c.d, c.s});
+    auto rs =
+        db_->Exec("INSERT INTO vals (i, d, s) VALUES (?, ?, ?) RETURNING id", {c.i, c.d, c.s});
     ASSERT_TRUE(rs) << rs.error().message;
     ASSERT_EQ(rs->rows.size(), 1u);
     EXPECT_EQ(rs->affected, 1);
@@ -161,8 +164,9 @@ TEST_P(DatabaseTest, RoundTripsEveryValueType) {
 
 TEST_P(DatabaseTest, SpecialDoublesRoundTrip) {
   Script("CREATE TABLE dbl (id {{pk}}, d DOUBLE PRECISION)");
-  for (double d : {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
-                   std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min()}) {
+  for (double d :
+       {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+        std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min()}) {
     auto ins = db_->Exec("INSERT INTO dbl (d) VALUES (?) RETURNING id", {d});
     ASSERT_TRUE(ins) << ins.error().message;
     auto rs = db_->Query("SELECT d FROM dbl WHERE id = ?", {ins->rows[0].Int(0)});
@@ -202,10 +206,12 @@ TEST_P(DatabaseTest, AggregatesBooleansAndAffectedRows) {
 
 TEST_P(DatabaseTest, UpsertAndLikeWorkAlikeOnBothBackends) {
   Script("CREATE TABLE kv (id {{pk}}, k TEXT NOT NULL UNIQUE, v BIGINT NOT NULL)");
-  auto a = db_->Exec("INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING", {"a", int64_t{1}});
+  auto a =
+      db_->Exec("INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING", {"a", int64_t{1}});
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_EQ(a->affected, 1);
-  auto b = db_->Exec("INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING", {"a", int64_t{2}});
+  auto b =
+      db_->Exec("INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING", {"a", int64_t{2}});
   ASSERT_TRUE(b) << b.error().message;
   EXPECT_EQ(b->affected, 0);
   auto c = db_->Exec(
@@ -228,16 +234,16 @@ TEST_P(DatabaseTest, UpsertAndLikeWorkAlikeOnBothBackends) {
 }
 
 TEST_P(DatabaseTest, UniqueViolationIsConflictAndRollsBackTheTransaction) {
-  ASSERT_TRUE(db_->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)",
-                        {"dup"}));
+  ASSERT_TRUE(
+      db_->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)", {"dup"}));
   {
     auto tx = db_->Begin();
     ASSERT_TRUE(tx) << tx.error().message;
     auto first = (*tx)->Exec(
         "INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)", {"new1"});
     ASSERT_TRUE(first) << first.error().message;
-    auto dup = (*tx)->Exec(
-        "INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)", {"dup"});
+    auto dup = (*tx)->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)",
+                           {"dup"});
     ASSERT_FALSE(dup);
     EXPECT_EQ(dup.error().code, Code::kConflict) << dup.error().message;
     EXPECT_NE(dup.error().message.find("already exists"), std::string::npos) << dup.error().message;
@@ -246,15 +252,15 @@ TEST_P(DatabaseTest, UniqueViolationIsConflictAndRollsBackTheTransaction) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM users WHERE username = ?", {"new1"}), 0);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM users WHERE username = ?", {"dup"}), 1);
 
-  auto again = db_->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)",
-                         {"dup"});
+  auto again =
+      db_->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)", {"dup"});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Code::kConflict);
 }
 
 TEST_P(DatabaseTest, CommitAfterAFailedStatement) {
-  ASSERT_TRUE(db_->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)",
-                        {"dup"}));
+  ASSERT_TRUE(
+      db_->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)", {"dup"}));
   auto tx = db_->Begin();
   ASSERT_TRUE(tx);
   ASSERT_TRUE((*tx)->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)",
@@ -295,8 +301,8 @@ TEST_P(DatabaseTest, ForeignKeyViolationIsConflict) {
   ASSERT_FALSE(del);
   EXPECT_EQ(del.error().code, Code::kConflict) << del.error().message;
 
-  auto notnull = db_->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)",
-                           {Null()});
+  auto notnull =
+      db_->Exec("INSERT INTO users (username, created_at, updated_at) VALUES (?, 1, 1)", {Null()});
   ASSERT_FALSE(notnull);
   EXPECT_EQ(notnull.error().code, Code::kConflict) << notnull.error().message;
 }
@@ -349,7 +355,8 @@ TEST(RewritePlaceholders, SkipsStringsIdentifiersCommentsAndDollarQuotes) {
   EXPECT_EQ(n, 1);
   EXPECT_EQ(detail::RewritePlaceholders("a = ? AND b IN (?, ?)", &n), "a = $1 AND b IN ($2, $3)");
   EXPECT_EQ(n, 3);
-  EXPECT_EQ(detail::RewritePlaceholders("'it''s ?' ? \"a?\"\"?\" ?", &n), "'it''s ?' $1 \"a?\"\"?\" $2");
+  EXPECT_EQ(detail::RewritePlaceholders("'it''s ?' ? \"a?\"\"?\" ?", &n),
+            "'it''s ?' $1 \"a?\"\"?\" $2");
   EXPECT_EQ(n, 2);
   EXPECT_EQ(detail::RewritePlaceholders("E'\\'?' ?", &n), "E'\\'?' $1");
   EXPECT_EQ(n, 1);
@@ -358,7 +365,8 @@ TEST(RewritePlaceholders, SkipsStringsIdentifiersCommentsAndDollarQuotes) {
   EXPECT_EQ(detail::RewritePlaceholders("? -- ?\n? /* ? /* ? */ ? */ ?", &n),
             "$1 -- ?\n$2 /* ? /* ? */ ? */ $3");
   EXPECT_EQ(n, 3);
-  EXPECT_EQ(detail::RewritePlaceholders("$$ ? $$ ? $f$ ?$$? $f$ ?", &n), "$$ ? $$ $1 $f$ ?$$? $f$ $2");
+  EXPECT_EQ(detail::RewritePlaceholders("$$ ? $$ ? $f$ ?$$? $f$ ?", &n),
+            "$$ ? $$ $1 $f$ ?$$? $f$ $2");
   EXPECT_EQ(n, 2);
   EXPECT_EQ(detail::RewritePlaceholders("x$y ? $1", &n), "x$y $1 $1");
   EXPECT_EQ(n, 1);
@@ -479,13 +487,26 @@ TEST_P(DatabaseTest, ParameterCountMismatchIsAnError) {
   EXPECT_TRUE(db_->Ping());
 }
 
+TEST_P(DatabaseTest, TextWithANulByte) {
+  std::string nul("a\0b", 3);
+  auto rs = db_->Query("SELECT CAST(? AS TEXT)", {nul});
+  if (pg()) {
+    ASSERT_FALSE(rs);
+    EXPECT_EQ(rs.error().code, Code::kInvalidArgument);
+  } else {
+    ASSERT_TRUE(rs) << rs.error().message;
+    EXPECT_EQ(rs->rows[0].Str(0), nul);
+  }
+}
+
 TEST_P(DatabaseTest, BadUrlIsInvalidArgument) {
   auto bad = Open("mysql://localhost/db");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Code::kInvalidArgument);
   if (pg()) {
-    for (const char* url : {"postgres://u:hunter2@127.0.0.1/db?no_such_option=1",
-                            "postgres://u:hunter2@[::1/db", "postgres://u:hunter2@127.0.0.1:notaport/db"}) {
+    for (const char* url :
+         {"postgres://u:hunter2@127.0.0.1/db?no_such_option=1", "postgres://u:hunter2@[::1/db",
+          "postgres://u:hunter2@127.0.0.1:notaport/db"}) {
       auto r = Open(url);
       ASSERT_FALSE(r) << url;
       EXPECT_EQ(r.error().code, Code::kInvalidArgument) << url << ": " << r.error().message;
@@ -597,7 +618,8 @@ TEST_P(DatabaseTest, RecoversFromAConnectionReset) {
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto tx = (*db)->Begin();
   ASSERT_TRUE(tx);
-  auto st = (*tx)->ExecScript("CREATE TABLE after_reset (a BIGINT); INSERT INTO after_reset VALUES (1);");
+  auto st =
+      (*tx)->ExecScript("CREATE TABLE after_reset (a BIGINT); INSERT INTO after_reset VALUES (1);");
   ASSERT_TRUE(st) << st.error().message;
   ASSERT_TRUE((*tx)->Commit());
   tx->reset();
