@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/client/terminal.h"
+#include "core/json.h"
 
 namespace gantry::app::client {
 
@@ -23,5 +24,9 @@ void RegisterTokenCommands(CLI::App& app, IoPtr io);  // token create|list|revok
 void RegisterUserCommands(CLI::App& app, IoPtr io);   // user create|list|show|disable|enable
 void RegisterJobCommands(CLI::App& app, IoPtr io);    // jobs list|show|cancel|run|watch
 void RegisterAuditCommands(CLI::App& app, IoPtr io);  // audit search
+
+// `jobs run --param key=value ...` → {"key": value}; a value that is a whole number becomes a
+// JSON integer, anything else a string. kInvalidArgument on a missing '=' or a repeated key.
+core::Result<core::json::object> ParseJobParams(const std::vector<std::string>& pairs);
 
 }  // namespace gantry::app::client

@@ -116,16 +116,16 @@ void Login(const GlobalFlags& flags, const LoginArgs& args, const Io& io) {
                     {"token_name", "cli@" + Hostname()}};
   auto answer = s->Check(s->api().Post("/api/v1/auth/login", body));
   std::string token = FieldText(answer, "token");
-  const json::value* id = answer.is_object() ? answer.get_object().if_contains("token_id") : nullptr;
   if (token.empty()) {
     s->Fail(core::Unavailable("the server did not issue a token; is it a Gantry server?"));
   }
+  const json::value* id = answer.get_object().if_contains("token_id");
 
   ConfigFile config = s->config();
   config.server = s->connection().server;
-  config.username = FieldText(answer.get_object().contains("user") ? answer.get_object().at("user")
-                                                                   : json::value(),
-                              "username");
+  if (const json::value* user = answer.get_object().if_contains("user")) {
+    config.username = FieldText(*user, "username");
+  }
   if (config.username.empty()) config.username = username;
   config.token = token;
   config.token_id = id && id->is_int64() ? std::optional<int64_t>(id->get_int64()) : std::nullopt;
