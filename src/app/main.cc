@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11's own codes (105, 106, ...) become our one usage code; RuntimeError carries ours.
+    int rc = app.exit(e);
+    return (rc == 0 || dynamic_cast<const CLI::RuntimeError*>(&e)) ? rc : gantry::app::kExitUsage;
   } catch (const gantry::core::ErrorException& e) {
     std::cerr << "gantry: " << e.what() << "\n";
     return gantry::app::kExitError;

@@ -52,7 +52,7 @@ core::json::object WhoAmI(const core::Principal& p) {
   for (const auto& t : p.tenants) {
     tenants.push_back({{"id", t.tenant_id}, {"tenant", t.tenant}, {"role", core::RoleName(t.role)}});
   }
-  core::json::object o{{"id", p.user_id}, {"username", p.username}, {"roles", roles},
+  core::json::object o{{"id", p.user_id}, {"username", p.username}, {"display_name", p.display_name}, {"roles", roles},
                        {"tenants", tenants}, {"auth", p.auth_method}};
   if (p.auth_method == "session") o["csrf_token"] = p.csrf_token;
   return o;

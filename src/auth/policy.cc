@@ -23,6 +23,13 @@ const std::vector<PolicyRule>& PolicyTable() {
       {"jobs.read", kEveryone},
       {"jobs.write", {Role::kAdmin, Role::kOperator}},
       {"jobs.cancel", {Role::kAdmin, Role::kOperator}},
+      // CMDB: everyone reads (tenant members see their own CIs); operators change it.
+      {"cmdb.read", kEveryone},
+      {"cmdb.write", {Role::kAdmin, Role::kOperator}},
+      {"cmdb.schema", {Role::kAdmin}},
+      {"cmdb.observe", {Role::kAdmin, Role::kOperator}},
+      {"cmdb.change.propose", {Role::kAdmin, Role::kOperator}},
+      {"cmdb.change.approve", {Role::kAdmin, Role::kOperator}},
       // Server metrics.
       {"metrics.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
   };

@@ -22,6 +22,7 @@ core::Principal PrincipalFor(const User& u, std::string method) {
   core::Principal p;
   p.user_id = u.id;
   p.username = u.username;
+  p.display_name = u.display_name;
   p.roles = u.roles;
   p.auth_method = std::move(method);
   return p;

@@ -24,6 +24,7 @@ struct TenantMembership {
 struct Principal {
   int64_t user_id = 0;  // 0: nobody / system
   std::string username;
+  std::string display_name;
   std::vector<Role> roles;                     // global roles
   std::vector<TenantMembership> tenants;       // filled by the tenancy module
   std::string auth_method;                     // "token", "session", "local" (offline CLI), "system"

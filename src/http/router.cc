@@ -27,7 +27,7 @@ bool Router::MatchPattern(std::string_view pattern, std::string_view path,
     std::string_view qseg = path.substr(0, qs);
     if (pseg.size() >= 2 && pseg.front() == '{' && pseg.back() == '}') {
       if (qseg.empty()) return false;
-      (*params)[std::string(pseg.substr(1, pseg.size() - 2))] = std::string(qseg);
+      (*params)[std::string(pseg.substr(1, pseg.size() - 2))] = PercentDecode(qseg);
     } else if (pseg != qseg) {
       return false;
     } else {

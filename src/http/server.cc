@@ -23,20 +23,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string PercentDecodePath(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 class ServerImpl;
 
 // Common to plain and TLS sessions: read a request, dispatch it, write the response, repeat.
@@ -327,7 +313,7 @@ void SessionBase<Derived>::OnRead(beast::error_code ec, size_t) {
   req.method = std::string(breq.method_string());
   req.target = std::string(breq.target());
   auto q = req.target.find('?');
-  req.path = PercentDecodePath(std::string_view(req.target).substr(0, q));
+  req.path = req.target.substr(0, q);
   if (q != std::string::npos) req.query = req.target.substr(q + 1);
   for (const auto& f : breq) {
     std::string name(f.name_string());

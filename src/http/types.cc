@@ -4,8 +4,6 @@
 
 namespace gantry::http {
 
-namespace {
-
 std::string PercentDecode(std::string_view s, bool plus_as_space) {
   std::string out;
   out.reserve(s.size());
@@ -23,6 +21,8 @@ std::string PercentDecode(std::string_view s, bool plus_as_space) {
   }
   return out;
 }
+
+namespace {
 
 template <class F>
 void ForEachQuery(std::string_view q, F&& f) {

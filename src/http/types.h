@@ -17,12 +17,16 @@
 
 namespace gantry::http {
 
+// Decodes %XX escapes (and '+' as a space in query strings).
+std::string PercentDecode(std::string_view s, bool plus_as_space = false);
+
 using Headers = std::vector<std::pair<std::string, std::string>>;  // names lower-case
 
 struct Request {
   std::string method;   // upper case: GET, POST, ...
   std::string target;   // as received
-  std::string path;     // percent-decoded, without the query
+  std::string path;     // as sent (still percent-encoded), without the query; the router
+                        // decodes each path parameter, so "server%2Fnode-1" is one parameter
   std::string query;    // raw query string, without '?'
   Headers headers;
   std::string body;

@@ -102,7 +102,8 @@ void WorkerPool::WorkerLoop() {
 }
 
 void WorkerPool::HeartbeatLoop() {
-  auto interval = options_.lease / 3;
+  // Often enough that a cancel request reaches a running handler within about a second.
+  auto interval = std::min<std::chrono::milliseconds>(options_.lease / 3, std::chrono::milliseconds(1000));
   while (!stopping_) {
     {
       std::unique_lock lock(mu_);

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cctype>
+#include <cstring>
 #include <mutex>
 
 namespace gantry::app::client {
@@ -13,24 +14,42 @@ constexpr size_t kMaxResponseBytes = 64u << 20;
 
 std::string_view StatusText(long status) {
   switch (status) {
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
   }
   return "";
 }
@@ -138,11 +157,12 @@ core::Result<std::string> NormalizeServerUrl(std::string_view url) {
   } else if (u.starts_with("https://")) {
     rest = u.substr(8);
   } else {
-    return core::InvalidArgument("server URL '" + std::string(url) +
-                                 "' must start with http:// or https://", "server");
+    return core::InvalidArgument(
+        "server URL '" + std::string(url) + "' must start with http:// or https://", "server");
   }
   if (rest.empty() || rest.front() == '/' || rest.front() == ':') {
-    return core::InvalidArgument("server URL '" + std::string(url) + "' has no host name", "server");
+    return core::InvalidArgument("server URL '" + std::string(url) + "' has no host name",
+                                 "server");
   }
   return std::string(u);
 }
@@ -152,16 +172,26 @@ std::string PathSegment(std::string_view s) { return PercentEncode(s, true); }
 core::Code CodeForStatus(long status) {
   using core::Code;
   switch (status) {
-    case 400: return Code::kInvalidArgument;
-    case 401: return Code::kUnauthenticated;
-    case 403: return Code::kPermissionDenied;
-    case 404: return Code::kNotFound;
-    case 405: return Code::kMethodNotAllowed;
-    case 408: return Code::kDeadlineExceeded;
-    case 409: return Code::kConflict;
-    case 413: return Code::kTooLarge;
-    case 415: return Code::kUnsupportedMedia;
-    case 429: return Code::kResourceExhausted;
+    case 400:
+      return Code::kInvalidArgument;
+    case 401:
+      return Code::kUnauthenticated;
+    case 403:
+      return Code::kPermissionDenied;
+    case 404:
+      return Code::kNotFound;
+    case 405:
+      return Code::kMethodNotAllowed;
+    case 408:
+      return Code::kDeadlineExceeded;
+    case 409:
+      return Code::kConflict;
+    case 413:
+      return Code::kTooLarge;
+    case 415:
+      return Code::kUnsupportedMedia;
+    case 429:
+      return Code::kResourceExhausted;
   }
   if ((status >= 300 && status < 400) || status >= 500) return Code::kUnavailable;
   return Code::kInternal;
@@ -263,7 +293,10 @@ core::Result<core::json::value> ApiClient::Do(const char* method, std::string_vi
 
   struct curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/json, application/problem+json");
-  if (body) headers = curl_slist_append(headers, "Content-Type: application/json");
+  if (body) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(headers, "Expect:");  // no 1 s wait for "100 Continue"
+  }
   std::string authorization;
   if (!options_.token.empty()) {
     authorization = "Authorization: Bearer " + options_.token;
@@ -283,7 +316,8 @@ core::Result<core::json::value> ApiClient::Do(const char* method, std::string_vi
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, handle_->error);
   curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.insecure ? 0L : 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.insecure ? 0L : 2L);
@@ -307,8 +341,8 @@ core::Result<core::json::value> ApiClient::Do(const char* method, std::string_vi
 
   CURLcode rc = curl_easy_perform(h);
   if (ex.too_large) {
-    return core::Error(core::Code::kTooLarge, "the answer from " + options_.server +
-                                                  " is larger than 64 MiB");
+    return core::Error(core::Code::kTooLarge,
+                       "the answer from " + options_.server + " is larger than 64 MiB");
   }
   if (rc != CURLE_OK) return TransportError(rc, handle_->error);
 
@@ -336,11 +370,11 @@ core::Error ApiClient::TransportError(int curl_code, const char* detail) const {
   const std::string& server = options_.server;
   switch (code) {
     case CURLE_COULDNT_CONNECT: {
-      // "Failed to connect to 127.0.0.1 port 1 after 0 ms: Connection refused" → the OS reason.
-      auto colon = reason.rfind(": ");
-      if (reason.starts_with("Failed to connect") && colon != std::string::npos) {
-        reason = reason.substr(colon + 2);
-      }
+      // curl says "Failed to connect to h port p after 0 ms: Couldn't connect to server"; the
+      // operating system's reason ("Connection refused", "No route to host") says more.
+      long os_errno = 0;
+      curl_easy_getinfo(handle_->easy, CURLINFO_OS_ERRNO, &os_errno);
+      if (os_errno != 0) reason = std::strerror(static_cast<int>(os_errno));
       return core::Unavailable("cannot reach " + server + ": " + reason);
     }
     case CURLE_OPERATION_TIMEDOUT: {
@@ -350,9 +384,9 @@ core::Error ApiClient::TransportError(int curl_code, const char* detail) const {
         return core::Unavailable("cannot reach " + server + ": no connection within " +
                                  DurationText(options_.connect_timeout));
       }
-      return core::Error(core::Code::kDeadlineExceeded,
-                         server + " did not answer within " + DurationText(options_.timeout) +
-                             " (raise the limit with --timeout)");
+      return core::Error(core::Code::kDeadlineExceeded, server + " did not answer within " +
+                                                            DurationText(options_.timeout) +
+                                                            " (raise the limit with --timeout)");
     }
     case CURLE_PEER_FAILED_VERIFICATION:
       return core::Unavailable("cannot verify the TLS certificate of " + server + ": " + reason +
@@ -362,11 +396,11 @@ core::Error ApiClient::TransportError(int curl_code, const char* detail) const {
                                    "ca-file");
     case CURLE_SSL_CONNECT_ERROR:
       return core::Unavailable("TLS handshake with " + server + " failed: " + reason +
-                               " (does the server speak https?)");
+                               " (if the server speaks plain HTTP, use http://)");
     case CURLE_GOT_NOTHING:
     case CURLE_WEIRD_SERVER_REPLY:
-      return core::Unavailable(server + " sent no valid HTTP answer: " + reason +
-                               " (http:// or https://?)");
+      return core::Unavailable(server + " did not answer in HTTP (" + reason +
+                               "); if it serves HTTPS, use https://");
     case CURLE_ABORTED_BY_CALLBACK:
       return core::Unavailable("request to " + server + " interrupted");
     default:

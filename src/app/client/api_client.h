@@ -28,9 +28,9 @@ namespace gantry::app::client {
 inline constexpr std::string_view kUserAgent = "gantry-cli/0.1.0";
 
 struct ClientOptions {
-  std::string server;  // "https://gantry.example:8443"; a trailing '/' is dropped
-  std::string token;   // bearer token; empty: anonymous
-  std::string ca_file;  // PEM bundle to trust instead of the system store; empty: system store
+  std::string server;     // "https://gantry.example:8443"; a trailing '/' is dropped
+  std::string token;      // bearer token; empty: anonymous
+  std::string ca_file;    // PEM bundle to trust instead of the system store; empty: system store
   bool insecure = false;  // skip TLS peer and host-name verification
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{30000};  // the whole request, connect included
@@ -66,8 +66,8 @@ class ApiClient {
  private:
   struct Handle;
   explicit ApiClient(ClientOptions options);
-  core::Result<core::json::value> Do(const char* method, std::string_view path,
-                                     const Query& query, const std::string* body);
+  core::Result<core::json::value> Do(const char* method, std::string_view path, const Query& query,
+                                     const std::string* body);
   core::Error TransportError(int curl_code, const char* detail) const;
 
   ClientOptions options_;

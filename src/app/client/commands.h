@@ -6,9 +6,8 @@
 //   audit                            commands_audit.cc
 #pragma once
 
-#include <memory>
-
 #include <CLI/CLI.hpp>
+#include <memory>
 
 #include "app/client/terminal.h"
 #include "core/json.h"

@@ -34,8 +34,8 @@ void Search(const GlobalFlags& flags, const SearchArgs& args, const Io& io) {
   for (const auto* t : {&args.since, &args.until}) {
     if (t->empty()) continue;
     if (auto parsed = core::ParseRfc3339(*t); !parsed) {
-      app::Fail(kExitUsage, (t == &args.since ? "--since: " : "--until: ") + parsed.error().message +
-                                " (want RFC 3339, e.g. 2026-11-25T12:00:00Z)");
+      app::Fail(kExitUsage,
+                (t == &args.since ? "--since: " : "--until: ") + parsed.error().message);
     }
   }
   auto s = Session::Open(flags, io);
@@ -62,10 +62,13 @@ void Search(const GlobalFlags& flags, const SearchArgs& args, const Io& io) {
   if (!items || !items->is_array()) {
     s->Fail(core::Unavailable("unexpected answer from " + s->connection().server));
   }
-  MakeTable(items->get_array(),
-            {FieldColumn("SEQ", "seq"), FieldColumn("TIME", "time"), FieldColumn("ACTOR", "actor"),
-             FieldColumn("SOURCE", "source_ip"), FieldColumn("ACTION", "action"),
-             {"TARGET", &TargetText}, FieldColumn("RESULT", "result")})
+  MakeTable(items->get_array(), {FieldColumn("SEQ", "seq"),
+                                 FieldColumn("TIME", "time"),
+                                 FieldColumn("ACTOR", "actor"),
+                                 FieldColumn("SOURCE", "source_ip"),
+                                 FieldColumn("ACTION", "action"),
+                                 {"TARGET", &TargetText},
+                                 FieldColumn("RESULT", "result")})
       .Print(s->out());
   const auto* next = list.get_object().if_contains("next_cursor");
   if (next && next->is_string()) {

@@ -57,11 +57,13 @@ std::vector<std::pair<std::string, std::string>> UserFields(const json::value& u
 }
 
 const std::vector<Column>& UserColumns() {
-  static const std::vector<Column> columns = {
-      FieldColumn("ID", "id"),           FieldColumn("USERNAME", "username"),
-      FieldColumn("DISPLAY NAME", "display_name"), FieldColumn("ROLES", "roles"),
-      FieldColumn("DISABLED", "disabled"),         FieldColumn("CREATED", "created_at"),
-      FieldColumn("LAST LOGIN", "last_login_at")};
+  static const std::vector<Column> columns = {FieldColumn("ID", "id"),
+                                              FieldColumn("USERNAME", "username"),
+                                              FieldColumn("DISPLAY NAME", "display_name"),
+                                              FieldColumn("ROLES", "roles"),
+                                              FieldColumn("DISABLED", "disabled"),
+                                              FieldColumn("CREATED", "created_at"),
+                                              FieldColumn("LAST LOGIN", "last_login_at")};
   return columns;
 }
 
@@ -69,10 +71,26 @@ const json::array& Items(const Session& s, const json::value& list) {
   static const json::array kEmpty;
   const auto* items = list.is_object() ? list.get_object().if_contains("items") : nullptr;
   if (!items || !items->is_array()) {
-    s.Fail(core::Unavailable("unexpected answer from " + s.connection().server +
-                             ": no 'items' list"));
+    s.Fail(
+        core::Unavailable("unexpected answer from " + s.connection().server + ": no 'items' list"));
   }
   return items ? items->get_array() : kEmpty;
+}
+
+// Revokes the config file's token on the config file's server (whatever --server or
+// GANTRY_SERVER say: the token belongs there), authenticating with that token itself.
+core::Status RevokeSavedToken(const GlobalFlags& flags, const ConfigFile& config) {
+  ClientOptions options;
+  options.server = config.server.empty() ? std::string(kDefaultServer) : config.server;
+  options.token = config.token;
+  options.ca_file = flags.ca_file.empty() ? config.ca_file : flags.ca_file;
+  options.insecure = flags.insecure;
+  options.timeout = std::chrono::seconds(flags.timeout_s);
+  options.connect_timeout =
+      std::min<std::chrono::milliseconds>(options.connect_timeout, options.timeout);
+  GANTRY_TRY(auto api, ApiClient::Make(std::move(options)));
+  GANTRY_TRY_STATUS(api.Delete("/api/v1/tokens/" + std::to_string(config.token_id.value_or(0))));
+  return {};
 }
 
 // ---- login / logout / whoami ----------------------------------------------------------------
@@ -100,7 +118,8 @@ void Login(const GlobalFlags& flags, const LoginArgs& args, const Io& io) {
   if (args.password_stdin) {
     password = ReadLine(io);
   } else if (!io.stdin_tty) {
-    app::Fail(kExitUsage, "cannot prompt for a password: stdin is not a terminal; use --password-stdin");
+    app::Fail(kExitUsage,
+              "cannot prompt for a password: stdin is not a terminal; use --password-stdin");
   } else {
     password = ReadSecret(io, "Password: ");
   }
@@ -121,7 +140,14 @@ void Login(const GlobalFlags& flags, const LoginArgs& args, const Io& io) {
   }
   const json::value* id = answer.get_object().if_contains("token_id");
 
+  // Logging in again to the same server replaces the saved token: revoke the old one (best
+  // effort; it may have expired or been revoked already).
   ConfigFile config = s->config();
+  auto old_server = NormalizeServerUrl(config.server);
+  if (!config.token.empty() && config.token_id && config.token != token && old_server &&
+      *old_server == s->connection().server) {
+    (void)RevokeSavedToken(flags, config);
+  }
   config.server = s->connection().server;
   if (const json::value* user = answer.get_object().if_contains("user")) {
     config.username = FieldText(*user, "username");
@@ -129,7 +155,12 @@ void Login(const GlobalFlags& flags, const LoginArgs& args, const Io& io) {
   if (config.username.empty()) config.username = username;
   config.token = token;
   config.token_id = id && id->is_int64() ? std::optional<int64_t>(id->get_int64()) : std::nullopt;
-  config.ca_file = s->connection().ca_file;
+  config.ca_file.clear();
+  if (!s->connection().ca_file.empty()) {
+    std::error_code ec;
+    auto ca = std::filesystem::absolute(s->connection().ca_file, ec);
+    config.ca_file = ec ? s->connection().ca_file : ca.lexically_normal().string();
+  }
   s->Check(SaveConfig(s->config_path(), config));
 
   s->out() << "Logged in to " << config.server << " as " << config.username << "; token saved to "
@@ -154,19 +185,11 @@ void Logout(const GlobalFlags& flags, bool local_only, const Io& io) {
   if (local_only) {
     outcome = "token removed from " + path->string() + " (not revoked on the server)";
   } else if (!config.token_id) {
-    outcome = "token removed from " + path->string() +
-              "; it was not revoked (the file has no token_id): revoke it with 'gantry token revoke'";
+    outcome =
+        "token removed from " + path->string() +
+        "; it was not revoked (the file has no token_id): revoke it with 'gantry token revoke'";
   } else {
-    // The stored token belongs to the stored server, whatever --server or GANTRY_SERVER say.
-    ClientOptions options;
-    options.server = config.server.empty() ? std::string(kDefaultServer) : config.server;
-    options.token = config.token;
-    options.ca_file = flags.ca_file.empty() ? config.ca_file : flags.ca_file;
-    options.insecure = flags.insecure;
-    options.timeout = std::chrono::seconds(flags.timeout_s);
-    auto api = ApiClient::Make(std::move(options));
-    if (!api) FailWith(api.error());
-    auto r = api->Delete("/api/v1/tokens/" + std::to_string(*config.token_id));
+    auto r = RevokeSavedToken(flags, config);
     if (!r && r.error().code != core::Code::kUnauthenticated &&
         r.error().code != core::Code::kNotFound) {
       app::Fail(ExitCodeFor(r.error().code),
@@ -292,8 +315,7 @@ void UserShow(const GlobalFlags& flags, const std::string& who, const Io& io) {
   PrintFields(s->out(), UserFields(u));
 }
 
-void UserSetDisabled(const GlobalFlags& flags, const std::string& who, bool disable,
-                     const Io& io) {
+void UserSetDisabled(const GlobalFlags& flags, const std::string& who, bool disable, const Io& io) {
   auto s = Session::Open(flags, io);
   auto u = s->Check(s->api().Post(
       "/api/v1/users/" + PathSegment(who) + (disable ? "/disable" : "/enable"), json::object()));
@@ -322,9 +344,7 @@ void RegisterAuthCommands(CLI::App& app, IoPtr io) {
     auto flags = std::make_shared<GlobalFlags>();
     auto args = std::make_shared<LoginArgs>();
     auto* cmd = app.add_subcommand(
-        "login",
-        "Log in with a username and password; the server issues an API token (valid 30 days)\n"
-        "that is saved with the server URL in the config file.");
+        "login", "Log in with a password and save an API token for the server in the config file");
     cmd->add_option("-u,--username", args->username, "User name (prompted for when omitted)");
     cmd->add_flag("--password-stdin", args->password_stdin,
                   "Read the password from the first line of stdin instead of prompting");
@@ -333,7 +353,8 @@ void RegisterAuthCommands(CLI::App& app, IoPtr io) {
         "Examples:\n"
         "  gantry login --server https://gantry.example.com\n"
         "  echo \"$PASSWORD\" | gantry login -u alice --password-stdin\n\n"
-        "The config file is $GANTRY_CONFIG, else $XDG_CONFIG_HOME/gantry/config.yaml, else\n"
+        "The server issues an API token named cli@<hostname>, valid for 30 days. It is saved\n"
+        "in $GANTRY_CONFIG, else $XDG_CONFIG_HOME/gantry/config.yaml, else\n"
         "~/.config/gantry/config.yaml (mode 0600).");
     cmd->callback([flags, args, io] { Login(*flags, *args, *io); });
   }
@@ -350,7 +371,8 @@ void RegisterAuthCommands(CLI::App& app, IoPtr io) {
   }
   {
     auto flags = std::make_shared<GlobalFlags>();
-    auto* cmd = app.add_subcommand("whoami", "Show the account and roles the server sees for your token");
+    auto* cmd =
+        app.add_subcommand("whoami", "Show the account and roles the server sees for your token");
     AddGlobalFlags(cmd, *flags);
     cmd->footer("Examples:\n  gantry whoami\n  gantry whoami -o json");
     cmd->callback([flags, io] { WhoAmI(*flags, *io); });
@@ -363,8 +385,8 @@ void RegisterTokenCommands(CLI::App& app, IoPtr io) {
   {
     auto flags = std::make_shared<GlobalFlags>();
     auto args = std::make_shared<TokenCreateArgs>();
-    auto* cmd = token->add_subcommand(
-        "create", "Create an API token and print its secret (shown only once)");
+    auto* cmd = token->add_subcommand("create",
+                                      "Create an API token and print its secret (shown only once)");
     cmd->add_option("NAME", args->name, "A name to recognise the token by, e.g. 'ci'")->required();
     cmd->add_option("--expires-in-days", args->expires_in_days,
                     "Days until the token expires (1-3650; default: never)")
@@ -385,14 +407,18 @@ void RegisterTokenCommands(CLI::App& app, IoPtr io) {
     auto* user_opt = cmd->add_option("--user", *user, "List the tokens of this user (admin only)");
     cmd->add_flag("--all", *all, "List every user's tokens (admin only)")->excludes(user_opt);
     AddGlobalFlags(cmd, *flags);
-    cmd->footer("Examples:\n  gantry token list\n  gantry token list --user bob\n  gantry token list --all");
+    cmd->footer(
+        "Examples:\n  gantry token list\n  gantry token list --user bob\n  gantry token list "
+        "--all");
     cmd->callback([flags, user, all, io] { TokenList(*flags, *user, *all, *io); });
   }
   {
     auto flags = std::make_shared<GlobalFlags>();
     auto id = std::make_shared<int64_t>(0);
     auto* cmd = token->add_subcommand("revoke", "Revoke an API token; it stops working at once");
-    cmd->add_option("ID", *id, "Token id (see 'gantry token list')")->required()->check(CLI::PositiveNumber);
+    cmd->add_option("ID", *id, "Token id (see 'gantry token list')")
+        ->required()
+        ->check(CLI::PositiveNumber);
     AddGlobalFlags(cmd, *flags);
     cmd->footer("Examples:\n  gantry token revoke 7");
     cmd->callback([flags, id, io] { TokenRevoke(*flags, *id, *io); });
@@ -407,7 +433,8 @@ void RegisterUserCommands(CLI::App& app, IoPtr io) {
     auto args = std::make_shared<UserCreateArgs>();
     auto* cmd = user->add_subcommand(
         "create", "Create a user; without --password-stdin the server generates a password");
-    cmd->add_option("USERNAME", args->username, "Login name: a-z, 0-9, '.', '-', '_', '@'")->required();
+    cmd->add_option("USERNAME", args->username, "Login name: a-z, 0-9, '.', '-', '_', '@'")
+        ->required();
     cmd->add_option("-r,--role", args->roles,
                     "Role, repeatable: admin, operator, auditor, tenant-admin, tenant-member, "
                     "viewer (default viewer)");
@@ -425,32 +452,34 @@ void RegisterUserCommands(CLI::App& app, IoPtr io) {
     auto flags = std::make_shared<GlobalFlags>();
     auto* cmd = user->add_subcommand("list", "List all users");
     AddGlobalFlags(cmd, *flags);
-    cmd->footer("Examples:\n  gantry user list\n  gantry user list -o json | jq -r '.items[].username'");
+    cmd->footer(
+        "Examples:\n  gantry user list\n  gantry user list -o json | jq -r '.items[].username'");
     cmd->callback([flags, io] { UserList(*flags, *io); });
   }
+  using Action = void (*)(const GlobalFlags&, const std::string& who, const Io&);
   struct Verb {
     const char* name;
     const char* help;
-    int kind;  // 0 show, 1 disable, 2 enable
+    Action action;
   };
-  for (Verb v : {Verb{"show", "Show one user", 0},
-                 Verb{"disable", "Disable a user and revoke their sessions and tokens", 1},
-                 Verb{"enable", "Enable a disabled user", 2}}) {
+  const Verb verbs[] = {{"show", "Show one user", &UserShow},
+                        {"disable", "Disable a user and revoke their sessions and tokens",
+                         [](const GlobalFlags& f, const std::string& who, const Io& io) {
+                           UserSetDisabled(f, who, true, io);
+                         }},
+                        {"enable", "Enable a disabled user",
+                         [](const GlobalFlags& f, const std::string& who, const Io& io) {
+                           UserSetDisabled(f, who, false, io);
+                         }}};
+  for (const Verb& v : verbs) {
     auto flags = std::make_shared<GlobalFlags>();
     auto who = std::make_shared<std::string>();
     auto* cmd = user->add_subcommand(v.name, v.help);
     cmd->add_option("USER", *who, "User id or username")->required();
     AddGlobalFlags(cmd, *flags);
-    cmd->footer(std::string("Examples:\n  gantry user ") + v.name + " bob\n  gantry user " + v.name +
-                " 12");
-    int kind = v.kind;
-    cmd->callback([flags, who, kind, io] {
-      if (kind == 0) {
-        UserShow(*flags, *who, *io);
-      } else {
-        UserSetDisabled(*flags, *who, kind == 1, *io);
-      }
-    });
+    cmd->footer(std::string("Examples:\n  gantry user ") + v.name + " bob\n  gantry user " +
+                v.name + " 12");
+    cmd->callback([flags, who, action = v.action, io] { action(*flags, *who, *io); });
   }
 }
 

@@ -47,8 +47,8 @@ void WatchJob(Session& s, int64_t id) {
   InterruptGuard guard;
   // In -o json mode the progress goes to stderr and the final job to stdout.
   std::ostream& progress = s.json() ? s.err() : s.out();
-  JobWatcher watcher(progress, {.tty = !s.json() && s.io().stdout_tty,
-                                .terminal_width = TerminalWidth()});
+  JobWatcher watcher(progress,
+                     {.tty = !s.json() && s.io().stdout_tty, .terminal_width = TerminalWidth()});
   auto job = s.Check(watcher.Watch(s.api(), id, g_interrupted));
   if (g_interrupted.load()) {
     app::Fail(kExitInterrupted, "stopped watching job " + std::to_string(id) +
@@ -59,8 +59,10 @@ void WatchJob(Session& s, int64_t id) {
   std::string state = Str(job, "state");
   if (state == "succeeded") return;
   std::string why = Str(job, "error");
+  if (why == state) why.clear();  // "cancelled: cancelled"
   if (state == "cancelled") {
-    app::Fail(kExitError, "job " + std::to_string(id) + " was cancelled" + (why.empty() ? "" : ": " + why));
+    app::Fail(kExitError,
+              "job " + std::to_string(id) + " was cancelled" + (why.empty() ? "" : ": " + why));
   }
   app::Fail(kExitError, "job " + std::to_string(id) + " failed" + (why.empty() ? "" : ": " + why));
 }
@@ -116,9 +118,12 @@ void JobsList(const GlobalFlags& flags, const ListArgs& args, const Io& io) {
     s->Fail(core::Unavailable("unexpected answer from " + s->connection().server));
   }
   MakeTable(items->get_array(),
-            {FieldColumn("ID", "id"), FieldColumn("TYPE", "type"), FieldColumn("STATE", "state"),
+            {FieldColumn("ID", "id"),
+             FieldColumn("TYPE", "type"),
+             FieldColumn("STATE", "state"),
              {"PROGRESS", [](const json::object& j) { return FieldText(j, "progress") + "%"; }},
-             FieldColumn("CREATED", "created_at"), FieldColumn("FINISHED", "finished_at"),
+             FieldColumn("CREATED", "created_at"),
+             FieldColumn("FINISHED", "finished_at"),
              FieldColumn("MESSAGE", "message")})
       .Print(s->out());
 }
@@ -197,7 +202,9 @@ void JobsWatch(const GlobalFlags& flags, int64_t id, const Io& io) {
 CLI::App* AddIdCommand(CLI::App* parent, const char* name, const char* help,
                        std::shared_ptr<GlobalFlags> flags, std::shared_ptr<int64_t> id) {
   auto* cmd = parent->add_subcommand(name, help);
-  cmd->add_option("ID", *id, "Job id (see 'gantry jobs list')")->required()->check(CLI::PositiveNumber);
+  cmd->add_option("ID", *id, "Job id (see 'gantry jobs list')")
+      ->required()
+      ->check(CLI::PositiveNumber);
   AddGlobalFlags(cmd, *flags);
   return cmd;
 }
@@ -217,8 +224,9 @@ void RegisterJobCommands(CLI::App& app, IoPtr io) {
     cmd->add_option("--limit", args->limit, "At most this many jobs (1-1000, default 100)")
         ->check(CLI::Range(1, 1000));
     AddGlobalFlags(cmd, *flags);
-    cmd->footer("Examples:\n  gantry jobs list\n  gantry jobs list --state running\n"
-                "  gantry jobs list --type demo.sleep --limit 5 -o json");
+    cmd->footer(
+        "Examples:\n  gantry jobs list\n  gantry jobs list --state running\n"
+        "  gantry jobs list --type demo.sleep --limit 5 -o json");
     cmd->callback([flags, args, io] { JobsList(*flags, *args, *io); });
   }
   {
@@ -231,8 +239,8 @@ void RegisterJobCommands(CLI::App& app, IoPtr io) {
   {
     auto flags = std::make_shared<GlobalFlags>();
     auto id = std::make_shared<int64_t>(0);
-    auto* cmd = AddIdCommand(jobs, "cancel",
-                             "Ask a queued or running job to stop; it ends as 'cancelled'", flags, id);
+    auto* cmd = AddIdCommand(
+        jobs, "cancel", "Ask a queued or running job to stop; it ends as 'cancelled'", flags, id);
     cmd->footer("Examples:\n  gantry jobs cancel 12");
     cmd->callback([flags, id, io] { JobsCancel(*flags, *id, *io); });
   }
@@ -240,7 +248,8 @@ void RegisterJobCommands(CLI::App& app, IoPtr io) {
     auto flags = std::make_shared<GlobalFlags>();
     auto args = std::make_shared<RunArgs>();
     auto* cmd = jobs->add_subcommand("run", "Start a job of a registered type");
-    cmd->add_option("TYPE", args->type, "Job type, e.g. demo.sleep or audit.checkpoint")->required();
+    cmd->add_option("TYPE", args->type, "Job type, e.g. demo.sleep or audit.checkpoint")
+        ->required();
     cmd->add_option("-p,--param", args->params,
                     "Parameter key=value, repeatable; whole numbers are sent as integers");
     cmd->add_flag("-w,--watch", args->watch, "Follow the job until it ends (like 'jobs watch')");
@@ -256,7 +265,8 @@ void RegisterJobCommands(CLI::App& app, IoPtr io) {
   {
     auto flags = std::make_shared<GlobalFlags>();
     auto id = std::make_shared<int64_t>(0);
-    auto* cmd = AddIdCommand(jobs, "watch", "Follow a job's progress and log until it ends", flags, id);
+    auto* cmd =
+        AddIdCommand(jobs, "watch", "Follow a job's progress and log until it ends", flags, id);
     cmd->footer(
         "Examples:\n"
         "  gantry jobs watch 12\n"

@@ -109,7 +109,8 @@ core::Status SaveConfig(const fs::path& path, const ConfigFile& config) {
     int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
-    return core::Unavailable(std::string("cannot ") + what + " " + path.string() + ": " + Errno(err));
+    return core::Unavailable(std::string("cannot ") + what + " " + path.string() + ": " +
+                             Errno(err));
   };
   if (::fchmod(fd, 0600) != 0) return fail("protect");
   for (size_t done = 0; done < text.size();) {

@@ -61,11 +61,11 @@ std::string JobWatcher::StatusLine(const json::object& job) const {
   std::string state = Str(job, "state");
   std::string message = Str(job, "message");
   int progress = static_cast<int>(std::clamp<int64_t>(Int(job, "progress"), 0, 100));
-  std::string what = message;
-  if (state != "running") what = message.empty() ? state : state + ": " + message;
+  std::string what = message.empty() ? state : message;
+  if (state != "running" && !message.empty()) what = state + ": " + message;
   if (!options_.tty) {
-    return "job " + std::to_string(Int(job, "id")) + ": " + state + " " +
-           std::to_string(progress) + "%" + (message.empty() ? "" : " " + message);
+    return "job " + std::to_string(Int(job, "id")) + ": " + state + " " + std::to_string(progress) +
+           "%" + (message.empty() ? "" : " " + message);
   }
   std::string pct = std::to_string(progress);
   pct.insert(0, 3 - pct.size(), ' ');

@@ -107,7 +107,8 @@ void Table::Print(std::ostream& out) const {
   };
   for (size_t i = 0; i < headers_.size(); ++i) width[i] = DisplayWidth(headers_[i]);
   for (const auto& row : rows_) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], DisplayWidth(shown(row[i])));
+    for (size_t i = 0; i < row.size(); ++i)
+      width[i] = std::max(width[i], DisplayWidth(shown(row[i])));
   }
   auto print_row = [&](const std::vector<std::string>& row, bool header) {
     for (size_t i = 0; i < row.size(); ++i) {
@@ -154,9 +155,12 @@ void PrintFields(std::ostream& out,
 
 std::string CellText(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "";
-    case json::kind::string: return Sanitize(v.get_string());
-    case json::kind::bool_: return v.get_bool() ? "true" : "false";
+    case json::kind::null:
+      return "";
+    case json::kind::string:
+      return Sanitize(v.get_string());
+    case json::kind::bool_:
+      return v.get_bool() ? "true" : "false";
     case json::kind::array: {
       std::string out;
       for (const auto& e : v.get_array()) {
@@ -166,8 +170,10 @@ std::string CellText(const json::value& v) {
       }
       return out;
     }
-    case json::kind::object: return Sanitize(json::serialize(v));
-    default: return json::serialize(v);
+    case json::kind::object:
+      return Sanitize(json::serialize(v));
+    default:
+      return json::serialize(v);
   }
 }
 

@@ -16,7 +16,8 @@ void AddGlobalFlags(CLI::App* cmd, GlobalFlags& flags) {
   cmd->add_option("-o,--output", flags.output, "Output format: table or json")
       ->check(CLI::IsMember({"table", "json"}))
       ->group(group);
-  cmd->add_option("--ca-file", flags.ca_file, "PEM file with the CA that signed the server's certificate")
+  cmd->add_option("--ca-file", flags.ca_file,
+                  "PEM file with the CA that signed the server's certificate")
       ->check(CLI::ExistingFile)
       ->group(group);
   cmd->add_flag("--insecure", flags.insecure,
@@ -31,16 +32,22 @@ int ExitCodeFor(core::Code code) {
   using core::Code;
   switch (code) {
     case Code::kUnauthenticated:
-    case Code::kPermissionDenied: return kExitAuth;
-    case Code::kNotFound: return kExitNotFound;
+    case Code::kPermissionDenied:
+      return kExitAuth;
+    case Code::kNotFound:
+      return kExitNotFound;
     case Code::kConflict:
-    case Code::kFailedPrecondition: return kExitConflict;
+    case Code::kFailedPrecondition:
+      return kExitConflict;
     case Code::kUnavailable:
-    case Code::kDeadlineExceeded: return kExitUnavailable;
+    case Code::kDeadlineExceeded:
+      return kExitUnavailable;
     case Code::kInvalidArgument:
     case Code::kTooLarge:
-    case Code::kUnsupportedMedia: return kExitInvalid;
-    default: return kExitError;
+    case Code::kUnsupportedMedia:
+      return kExitInvalid;
+    default:
+      return kExitError;
   }
 }
 
@@ -80,8 +87,8 @@ std::unique_ptr<Session> Session::Open(const GlobalFlags& flags, const Io& io,
   options.ca_file = conn->ca_file;
   options.insecure = flags.insecure;
   options.timeout = std::chrono::seconds(flags.timeout_s);
-  options.connect_timeout = std::min<std::chrono::milliseconds>(options.connect_timeout,
-                                                                options.timeout);
+  options.connect_timeout =
+      std::min<std::chrono::milliseconds>(options.connect_timeout, options.timeout);
   options.cancel = session_options.cancel;
   auto api = ApiClient::Make(std::move(options));
   if (!api) FailWith(api.error());

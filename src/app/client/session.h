@@ -4,12 +4,11 @@
 // follows the error (see ExitCodeFor).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "app/client/api_client.h"
 #include "app/client/config.h"

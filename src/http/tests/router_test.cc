@@ -48,3 +48,18 @@ TEST(Router, DuplicateRouteIsAWiringBug) {
 
 }  // namespace
 }  // namespace gantry::http
+
+namespace gantry::http {
+namespace {
+
+TEST(Router, DecodesEachParameterSoSlashesCanBeEscaped) {
+  Router r;
+  r.Add({"GET", "/api/v1/cmdb/cis/{ref}"}, Ok("get"));
+  auto m = r.Find("GET", "/api/v1/cmdb/cis/server%2Fnode-01");
+  ASSERT_NE(nullptr, m.route);
+  EXPECT_EQ("server/node-01", m.params["ref"]);
+  EXPECT_EQ(nullptr, r.Find("GET", "/api/v1/cmdb/cis/server/node-01").route);
+}
+
+}  // namespace
+}  // namespace gantry::http
