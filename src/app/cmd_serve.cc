@@ -152,6 +152,15 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
       }
     }
   });
+  // Other replicas' CMDB changes reach this replica's graph index through the history table.
+  std::thread cmdb_sync([&] {
+    std::unique_lock lock(stop_mu);
+    while (!stop_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping.load(); })) {
+      lock.unlock();
+      if (auto st = p.cmdb().Sync(); !st) spdlog::warn("cmdb graph sync failed: {}", st.error().message);
+      lock.lock();
+    }
+  });
   std::thread watcher([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
@@ -169,6 +178,7 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   }
   stop_cv.notify_all();
   checkpointer.join();
+  cmdb_sync.join();
   if (auto st = p.audit().Checkpoint(); !st) spdlog::warn("final audit checkpoint failed: {}", st.error().message);
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();

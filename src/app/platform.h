@@ -8,6 +8,7 @@
 
 #include "audit/service.h"
 #include "auth/service.h"
+#include "cmdb/service.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "jobs/service.h"
@@ -32,6 +33,7 @@ class Platform {
   audit::Service& audit() { return *audit_; }
   auth::Service& auth() { return *auth_; }
   jobs::Service& jobs() { return *jobs_; }
+  cmdb::Service& cmdb() { return *cmdb_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -46,6 +48,7 @@ class Platform {
   std::unique_ptr<auth::Service> auth_;
   jobs::Registry job_types_;
   std::unique_ptr<jobs::Service> jobs_;
+  std::unique_ptr<cmdb::Service> cmdb_;
 };
 
 std::string SigningKeyPath(const std::string& data_dir);

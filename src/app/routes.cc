@@ -2,6 +2,7 @@
 
 #include "audit/http_api.h"
 #include "auth/http_api.h"
+#include "cmdb/http_api.h"
 #include "core/embedded.h"
 #include "jobs/http_api.h"
 #include "store/migrate.h"
@@ -53,6 +54,7 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   auth::RegisterRoutes(router, platform.auth());
   audit::RegisterRoutes(router, platform.audit());
   jobs::RegisterRoutes(router, platform.jobs(), options.workers);
+  cmdb::RegisterRoutes(router, platform.cmdb());
 }
 
 }  // namespace gantry::app
