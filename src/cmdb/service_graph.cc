@@ -251,6 +251,14 @@ core::Result<core::json::object> Service::Context(const core::RequestContext& rc
     total += n;
   }
   std::optional<std::string> tenant = ci.tenant ? ci.tenant : (container ? container->tenant : std::nullopt);
+  if (!tenant) {
+    // Ownership may also be modelled as a relationship to a tenant CI.
+    GANTRY_TRY(auto tx2, db_.Begin(store::TxMode::kRead));
+    GANTRY_TRY(auto owned, tx2->Exec(
+        "SELECT t.name FROM cmdb_relations r JOIN cmdb_cis t ON t.id = r.to_id "
+        "WHERE r.type = 'owned_by' AND r.from_id IN (?, ?) LIMIT 1", {ci.id, anchor.id}));
+    if (!owned.rows.empty()) tenant = owned.rows[0].Str(0);
+  }
   core::json::object o{{"ci", ToJson(ci)},
                        {"location", location},
                        {"tenant", core::OptValue(tenant)},

@@ -181,7 +181,9 @@ Response Pipeline::Dispatch(Request& request, Context& ctx, const Router::Match&
       deps_.security_events->Record(ctx.rc, "authz.denied", route.spec.action, request.path,
                                     e.message);
     }
-    return problem(e);
+    Response r = problem(e);
+    if (r.status == 429) r.SetHeader("retry-after", "60");
+    return r;
   }
   return std::move(*result);
 }

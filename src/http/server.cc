@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "core/crypto.h"
 #include "http/problem.h"
 
 namespace gantry::http {
@@ -34,6 +35,7 @@ class SessionBase {
  protected:
   Derived& self() { return static_cast<Derived&>(*this); }
   void DoRead();
+  void ReadRequest();
   void OnRead(beast::error_code ec, size_t);
   void OnWrite(bool close, beast::error_code ec, size_t);
   void SendError(int status, std::string_view detail, bool close);
@@ -252,8 +254,27 @@ void SessionBase<Derived>::DoRead() {
     self().Close();
     return;
   }
+  if (buffer_.size() > 0) {  // a pipelined request has already begun
+    ReadRequest();
+    return;
+  }
+  // Wait for the first bytes of the next request under the idle deadline...
   self().lowest().expires_after(server_->options().idle_timeout);
-  // The first bytes of a request arm the shorter read deadline (see OnRead for the rest).
+  self().stream().async_read_some(
+      buffer_.prepare(4096), [s = self().shared_from_this()](beast::error_code ec, size_t n) {
+        if (ec) {
+          s->OnRead(ec, n);
+          return;
+        }
+        s->buffer_.commit(n);
+        s->ReadRequest();
+      });
+}
+
+template <class Derived>
+void SessionBase<Derived>::ReadRequest() {
+  // ...then the whole request, headers and body, must arrive within the read deadline.
+  self().lowest().expires_after(server_->options().read_timeout);
   bhttp::async_read_header(
       self().stream(), buffer_, *parser_,
       [s = self().shared_from_this()](beast::error_code ec, size_t n) {
@@ -262,7 +283,6 @@ void SessionBase<Derived>::DoRead() {
           return;
         }
         s->busy_ = true;
-        s->lowest().expires_after(s->server_->options().read_timeout);
         bhttp::async_read(s->stream(), s->buffer_, *s->parser_,
                           [s](beast::error_code ec2, size_t n2) { s->OnRead(ec2, n2); });
       });
@@ -272,9 +292,19 @@ template <class Derived>
 void SessionBase<Derived>::SendError(int status, std::string_view detail, bool close) {
   core::Error err(status == 413 ? core::Code::kTooLarge : core::Code::kInvalidArgument,
                   std::string(detail));
-  Response r = ProblemResponse(err, "", "");
+  // These requests never reach the pipeline; they still get a request id and an instance.
+  std::string rid = core::HexEncode(core::RandomBytes(12));
+  std::string instance;
+  if (parser_) {  // the request line may have been read even when the headers were not
+    std::string_view target = parser_->get().target();
+    instance = std::string(target.substr(0, target.find('?')));
+  }
+  Response r = ProblemResponse(err, instance, rid);
   res_ = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
+  res_->set(bhttp::field::server, "gantry");
   res_->set(bhttp::field::content_type, "application/problem+json");
+  res_->set("x-request-id", rid);
+  res_->set("x-content-type-options", "nosniff");
   res_->body() = r.body;
   res_->keep_alive(!close);
   res_->prepare_payload();

@@ -7,7 +7,11 @@
 //   node mock-server.mjs serve --db sqlite:PATH --data-dir DIR --listen HOST:PORT \
 //        [--web-root DIR] [--port-file FILE]
 //   node mock-server.mjs            # dev shortcut: serve on 127.0.0.1:8080, login admin/admin,
-//                                   # web root ../../web/dist
+//                                   # web root ../../web/dist, a small demo CMDB estate
+//
+// The CMDB routes live in mock-cmdb.mjs. `serve` starts with an empty CMDB (the browser
+// test seeds its own estate through the API); GANTRY_MOCK_DEMO=1 seeds the demo estate.
+// Logging in with {"issue_token": true} returns a bearer token, as the real server does.
 //
 // State lives in memory (the admin's credentials in DATA_DIR/mock-admin.json). Not for
 // production, obviously: no persistence, no real roles, no tokens.
@@ -17,6 +21,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeF
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createCmdb } from './mock-cmdb.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -51,6 +56,7 @@ async function main(argv) {
       listen: '127.0.0.1:8080',
       webRoot: path.resolve(HERE, '../../web/dist'),
       admin: { username: 'admin', password: 'admin' },
+      demo: true,
     });
   }
   const [cmd, sub] = argv;
@@ -71,7 +77,13 @@ async function main(argv) {
     const dataDir = f['data-dir'];
     if (!dataDir) throw new Error('serve needs --data-dir');
     const admin = JSON.parse(readFileSync(path.join(dataDir, 'mock-admin.json'), 'utf8'));
-    return serve({ listen: f.listen ?? '127.0.0.1:8080', webRoot: f['web-root'], portFile: f['port-file'], admin });
+    return serve({
+      listen: f.listen ?? '127.0.0.1:8080',
+      webRoot: f['web-root'],
+      portFile: f['port-file'],
+      admin,
+      demo: process.env.GANTRY_MOCK_DEMO === '1',
+    });
   }
   throw new Error(`unknown command: ${argv.join(' ')}`);
 }
@@ -162,7 +174,7 @@ function parseTime(query, name) {
 
 // ------------------------------------------------------------------ the server
 
-function serve({ listen, webRoot, portFile, admin }) {
+function serve({ listen, webRoot, portFile, admin, demo = false }) {
   const user = {
     id: 1,
     username: admin.username,
@@ -173,6 +185,7 @@ function serve({ listen, webRoot, portFile, admin }) {
     last_login_at: null,
   };
   const sessions = new Map(); // sid → { csrf }
+  const tokens = new Set(); // bearer tokens issued by login with issue_token
   const audit = []; // oldest first
   const jobs = new Map(); // id → job
   let nextJobId = 1;
@@ -267,6 +280,9 @@ function serve({ listen, webRoot, portFile, admin }) {
     return j;
   }
 
+  const cmdb = createCmdb({ Problem, record });
+  if (demo) cmdb.seedDemo();
+
   // --- routing
 
   async function handleApi(req, res, ctx, url) {
@@ -284,34 +300,42 @@ function serve({ listen, webRoot, portFile, admin }) {
         record(ctx, 'auth.login', 'user', body.username, 'failure', { reason: 'bad credentials' }, body.username);
         throw new Problem(401, 'Unauthorized', 'invalid username or password');
       }
+      user.last_login_at = now();
+      record(ctx, 'auth.login', 'user', user.username, 'success', { method: 'password' }, user.username);
+      if (body.issue_token === true) {
+        const token = `gty_${randomBytes(24).toString('base64url')}`;
+        tokens.add(token);
+        return [200, { user, token, token_id: tokens.size, expires_at: new Date(Date.now() + 30 * 86400e3).toISOString() }];
+      }
       const sid = randomBytes(24).toString('base64url');
       const csrf = randomBytes(24).toString('base64url');
       sessions.set(sid, { csrf });
-      user.last_login_at = now();
-      record(ctx, 'auth.login', 'user', user.username, 'success', { method: 'password' }, user.username);
       res.setHeader('Set-Cookie', `gantry_session=${sid}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200`);
       return [200, { user, csrf_token: csrf }];
     }
     if (p === '/openapi.json') return [200, { openapi: '3.1.0', info: { title: 'Gantry (mock)', version: '0' }, paths: {} }];
 
-    // everything else needs the session
+    // everything else needs the session (or a bearer token, which needs no CSRF token)
+    const authz = req.headers.authorization ?? '';
+    const bearer = authz.startsWith('Bearer ') ? authz.slice(7) : null;
     const sid = parseCookies(req.headers.cookie).gantry_session;
-    const session = sid && sessions.get(sid);
-    if (!session) throw new Problem(401, 'Unauthorized', 'authentication required');
+    const session = bearer === null && sid ? sessions.get(sid) : undefined;
+    if (bearer !== null ? !tokens.has(bearer) : !session) throw new Problem(401, 'Unauthorized', 'authentication required');
     ctx.actor = user.username;
-    if (unsafe && req.headers['x-csrf-token'] !== session.csrf)
+    if (session && unsafe && req.headers['x-csrf-token'] !== session.csrf)
       throw new Problem(403, 'Forbidden', 'missing or invalid X-CSRF-Token');
 
     const route = `${m} ${p}`;
     let mt;
     if (route === 'POST /auth/logout') {
-      sessions.delete(sid);
+      if (sid) sessions.delete(sid);
       record(ctx, 'auth.logout', 'user', user.username, 'success');
       res.setHeader('Set-Cookie', 'gantry_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
       return [204];
     }
     if (route === 'GET /whoami') {
       const { id, username, display_name, roles } = user;
+      if (!session) return [200, { id, username, display_name, roles, tenants: [], auth: 'token' }];
       return [200, { id, username, display_name, roles, tenants: [], auth: 'session', csrf_token: session.csrf }];
     }
     if (route === 'GET /jobs') {
@@ -369,6 +393,8 @@ function serve({ listen, webRoot, portFile, admin }) {
       }
       return [200, { ok: true, events: audit.length, checkpoints: 0 }];
     }
+    const answer = await cmdb.handle(m, p, url, () => readBody(req), ctx);
+    if (answer) return answer;
     throw new Problem(404, 'Not Found', `no route ${m} /api/v1${p}`);
   }
 

@@ -4,7 +4,8 @@
 // (NewTestDatabaseUrl), runs `$GANTRY_BIN admin init ... --password-stdin --token` and keeps the
 // admin token, then starts `$GANTRY_BIN serve --listen 127.0.0.1:0 --port-file DIR/port FLAGS`
 // (log in DIR/serve.log; the logs of earlier runs are kept as DIR/serve.N.log) and waits until
-// GET /healthz answers 200 (30 s at most). Stop()/Kill()/Start()/Restart() control the process.
+// GET /healthz answers 200 (30 s at most). Stop()/Kill()/Start()/Restart() control the process;
+// a server outlives neither its GantryServer nor the test process.
 //
 // The HTTP client speaks HTTP/1.1 over a plain POSIX socket, so tests control every byte: slow
 // clients, oversized headers, pipelining, keep-alive. Every read has a deadline; failures to
@@ -108,6 +109,8 @@ class GantryServer {
   GantryServer& operator=(const GantryServer&) = delete;
 
   // Starts `gantry serve` and waits for /healthz (throws std::runtime_error with the log).
+  // The server is killed when the calling thread exits (PR_SET_PDEATHSIG): call it from the
+  // test's own thread.
   void Start();
   // SIGTERM and wait; the exit status (128+N for a signal), or nullopt if it did not exit in
   // time (it is then SIGKILLed).

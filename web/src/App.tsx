@@ -4,6 +4,7 @@ import { navigate, useHashRoute } from './hooks';
 import { LoginPage } from './pages/Login';
 import { JobsPage } from './pages/Jobs';
 import { AuditPage } from './pages/Audit';
+import { CmdbPage } from './pages/cmdb/Cmdb';
 import { ComingSoon } from './pages/ComingSoon';
 
 type AuthState = { status: 'loading' } | { status: 'anon' } | { status: 'authed'; me: WhoAmI };
@@ -17,7 +18,7 @@ interface NavItem {
 export const NAV: NavItem[] = [
   { key: 'jobs', label: 'Jobs' },
   { key: 'audit', label: 'Audit' },
-  { key: 'cmdb', label: 'CMDB', soon: 'Inventory of sites, racks, hosts, GPUs and their relations.' },
+  { key: 'cmdb', label: 'CMDB' },
   { key: 'nodes', label: 'Nodes', soon: 'Node lifecycle: provisioning, cordon/drain, health and maintenance.' },
   { key: 'monitoring', label: 'Monitoring', soon: 'GPU and node metrics, alerts and dashboards.' },
   { key: 'tenants', label: 'Tenants', soon: 'Tenants, projects, quotas and memberships.' },
@@ -83,6 +84,7 @@ function Shell({ me, onLogout }: { me: WhoAmI; onLogout: () => void }) {
   let page;
   if (section === 'jobs') page = <JobsPage me={me} jobId={route[1]} />;
   else if (section === 'audit') page = <AuditPage />;
+  else if (section === 'cmdb') page = <CmdbPage me={me} route={route.slice(1)} />;
   else if (item?.soon) page = <ComingSoon title={item.label} what={item.soon} />;
   else
     page = (

@@ -1,15 +1,39 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from './api';
 
-/** The hash route split into segments: `#/jobs/12` → `['jobs', '12']`. */
-export function useHashRoute(): string[] {
+function useHash(): string {
   const [hash, setHash] = useState(() => window.location.hash);
   useEffect(() => {
     const on = () => setHash(window.location.hash);
     window.addEventListener('hashchange', on);
     return () => window.removeEventListener('hashchange', on);
   }, []);
-  return hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  return hash;
+}
+
+/**
+ * The hash route split into segments: `#/jobs/12` → `['jobs', '12']`. A query part
+ * (`#/cmdb?q=leaf`) is not a segment: see `useHashQuery`. A segment may hold an encoded
+ * slash (`#/cmdb/ci/switch%2Fleaf-01` → `['cmdb', 'ci', 'switch/leaf-01']`).
+ */
+export function useHashRoute(): string[] {
+  const path = useHash().replace(/^#\/?/, '').split('?')[0];
+  return path.split('/').filter(Boolean).map(safeDecode);
+}
+
+/** The query part of the hash route: `#/cmdb?q=leaf&type=switch` → `q=leaf&type=switch`. */
+export function useHashQuery(): URLSearchParams {
+  const hash = useHash();
+  const i = hash.indexOf('?');
+  return new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 export function navigate(path: string): void {

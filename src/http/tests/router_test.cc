@@ -40,6 +40,12 @@ TEST(Router, WrongMethodListsAllowedOnes) {
   EXPECT_TRUE(r.Find("GET", "/nope").allowed_methods.empty());
 }
 
+TEST(Router, HeadIsServedByTheGetRoute) {
+  Router r;
+  r.Add({"GET", "/healthz"}, Ok("h"));
+  ASSERT_NE(nullptr, r.Find("HEAD", "/healthz").route);
+}
+
 TEST(Router, DuplicateRouteIsAWiringBug) {
   Router r;
   r.Add({"GET", "/a"}, Ok("1"));
