@@ -109,7 +109,16 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
 
   http::Router router;
   BuildRouter(router, p, RouteOptions{f.metrics_public, &workers});
-  auth::HttpAuthenticator authn(p.auth());
+  // Tenant memberships go into every authenticated principal (whoami, tenant scopes). A
+  // database error yields no memberships: fail closed.
+  auth::HttpAuthenticator authn(p.auth(), [&p](int64_t user_id) {
+    auto m = p.tenancy().Memberships(user_id);
+    if (!m) {
+      spdlog::warn("cannot read tenant memberships of user {}: {}", user_id, m.error().message);
+      return std::vector<core::TenantMembership>{};
+    }
+    return std::move(*m);
+  });
   auth::PolicyAuthorizer authz;
   audit::SecurityEventsSink security(p.audit());
   http::StaticFiles static_files = http::StaticFiles::Load(f.web_root);

@@ -30,6 +30,7 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   p->audit_ = std::make_unique<audit::Service>(*p->db_, clock, p->key_);
   p->auth_ = std::make_unique<auth::Service>(*p->db_, *p->audit_, clock);
   p->jobs_ = std::make_unique<jobs::Service>(*p->db_, *p->audit_, clock, p->job_types_);
+  p->tenancy_ = std::make_unique<tenancy::Service>(*p->db_, *p->audit_, clock);
   p->cmdb_ = std::make_unique<cmdb::Service>(*p->db_, *p->audit_, clock);
   if (o.migrate) {
     GANTRY_TRY_STATUS(p->cmdb_->Init());

@@ -13,6 +13,7 @@
 #include "core/metrics.h"
 #include "jobs/service.h"
 #include "store/database.h"
+#include "tenancy/service.h"
 
 namespace gantry::app {
 
@@ -34,6 +35,7 @@ class Platform {
   auth::Service& auth() { return *auth_; }
   jobs::Service& jobs() { return *jobs_; }
   cmdb::Service& cmdb() { return *cmdb_; }
+  tenancy::Service& tenancy() { return *tenancy_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -48,6 +50,7 @@ class Platform {
   std::unique_ptr<auth::Service> auth_;
   jobs::Registry job_types_;
   std::unique_ptr<jobs::Service> jobs_;
+  std::unique_ptr<tenancy::Service> tenancy_;
   std::unique_ptr<cmdb::Service> cmdb_;
 };
 

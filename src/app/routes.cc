@@ -6,6 +6,7 @@
 #include "core/embedded.h"
 #include "jobs/http_api.h"
 #include "store/migrate.h"
+#include "tenancy/http_api.h"
 
 namespace gantry::app::openapi {
 const std::vector<core::EmbeddedFile>& EmbeddedFiles();
@@ -54,7 +55,9 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   auth::RegisterRoutes(router, platform.auth());
   audit::RegisterRoutes(router, platform.audit());
   jobs::RegisterRoutes(router, platform.jobs(), options.workers);
+  tenancy::RegisterRoutes(router, platform.tenancy());
   cmdb::RegisterRoutes(router, platform.cmdb());
+  cmdb::RegisterImportRoutes(router, platform.cmdb());
 }
 
 }  // namespace gantry::app

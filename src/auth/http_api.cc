@@ -17,12 +17,17 @@ core::Result<core::Principal> HttpAuthenticator::Authenticate(const http::Reques
     if (!authz.starts_with(kBearer)) {
       return core::Unauthenticated("Authorization header must be 'Bearer <token>'");
     }
-    return service_.AuthenticateToken(std::string(authz.substr(kBearer.size())));
+    return WithTenants(service_.AuthenticateToken(std::string(authz.substr(kBearer.size()))));
   }
   if (auto cookie = request.Cookie(kSessionCookie); cookie && !cookie->empty()) {
-    return service_.AuthenticateSession(*cookie);
+    return WithTenants(service_.AuthenticateSession(*cookie));
   }
   return core::Principal{};
+}
+
+core::Result<core::Principal> HttpAuthenticator::WithTenants(core::Result<core::Principal> p) const {
+  if (p && memberships_ && p->user_id != 0) p->tenants = memberships_(p->user_id);
+  return p;
 }
 
 namespace {

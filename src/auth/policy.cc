@@ -30,6 +30,14 @@ const std::vector<PolicyRule>& PolicyTable() {
       {"cmdb.observe", {Role::kAdmin, Role::kOperator}},
       {"cmdb.change.propose", {Role::kAdmin, Role::kOperator}},
       {"cmdb.change.approve", {Role::kAdmin, Role::kOperator}},
+      // Tenancy: everyone reads (non-operators see only their tenants); admins create tenants
+      // and projects and set quotas; tenant-admins manage their own tenant's members (checked
+      // in the tenancy service); tenant users reserve capacity of their own tenant.
+      {"tenants.read", kEveryone},
+      {"tenants.write", {Role::kAdmin}},
+      {"tenants.members", {Role::kAdmin, Role::kTenantAdmin}},
+      {"quotas.write", {Role::kAdmin}},
+      {"quotas.reserve", {Role::kAdmin, Role::kOperator, Role::kTenantAdmin, Role::kTenantMember}},
       // Server metrics.
       {"metrics.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
   };

@@ -185,6 +185,62 @@ core::Status Service::CheckVisible(const core::RequestContext& rc, const Ci& ci)
   return core::NotFound("no CI '" + Label(ci) + "'");
 }
 
+core::Status Service::CheckReferences(store::Tx& tx, const CiType& type, const core::json::object& attrs) {
+  for (const auto& kv : attrs) {
+    const AttrDef* def = type.Find(kv.key());
+    if (!def || def->kind != AttrKind::kReference || kv.value().is_null()) continue;
+    std::string ref = kv.value().is_int64() ? std::to_string(kv.value().as_int64())
+                                            : std::string(kv.value().as_string());
+    auto target = Resolve(tx, ref);
+    if (!target) {
+      return core::InvalidArgument("attribute '" + def->name + "' refers to '" + ref + "', which does not exist",
+                                   def->name);
+    }
+    if (!def->ref_type.empty() && target->type != def->ref_type) {
+      return core::InvalidArgument("attribute '" + def->name + "' must refer to a " + def->ref_type + ", not " +
+                                       Label(*target), def->name);
+    }
+  }
+  return {};
+}
+
+std::set<int64_t> Service::VisibleIds(const core::RequestContext& rc, const std::vector<Ci>& cis) {
+  std::set<int64_t> out;
+  auto visible = VisibleTenants(rc);
+  std::vector<int64_t> parts;
+  for (const auto& c : cis) {
+    if (!visible || (c.tenant && std::find(visible->begin(), visible->end(), *c.tenant) != visible->end())) {
+      out.insert(c.id);
+    } else {
+      parts.push_back(c.id);
+    }
+  }
+  if (!visible || visible->empty() || parts.empty()) return out;
+  // Parts (GPUs, NICs) of the CIs the tenant owns or leases.
+  for (size_t start = 0; start < parts.size(); start += 400) {
+    size_t n = std::min<size_t>(400, parts.size() - start);
+    std::string sql =
+        "SELECT r.to_id FROM cmdb_relations r JOIN cmdb_cis o ON o.id = r.from_id WHERE r.type = 'contains' "
+        "AND r.to_id IN (";
+    store::Params p;
+    for (size_t i = 0; i < n; ++i) {
+      sql += i ? ", ?" : "?";
+      p.emplace_back(parts[start + i]);
+    }
+    sql += ") AND o.tenant IN (";
+    for (size_t i = 0; i < visible->size(); ++i) {
+      sql += i ? ", ?" : "?";
+      p.emplace_back((*visible)[i]);
+    }
+    sql += ")";
+    auto rs = db_.Query(sql, p);
+    if (rs) {
+      for (const auto& r : rs->rows) out.insert(r.Int(0));
+    }
+  }
+  return out;
+}
+
 // ---- resolution ---------------------------------------------------------------------------
 
 core::Result<Ci> Service::Resolve(store::Tx& tx, std::string_view ref) {
@@ -233,6 +289,7 @@ core::Result<Ci> Service::CreateCiTx(TxCtx& t, NewCi in, std::optional<int64_t> 
   GANTRY_TRY_STATUS(ValidateName(in.name, "CI name"));
   if (!ValidStatus(in.status)) return core::InvalidArgument("status must be active, maintenance or retired", "status");
   GANTRY_TRY(auto attrs, ValidateAttrs(type.attributes, in.attrs, in.type + "/" + in.name, false));
+  GANTRY_TRY_STATUS(CheckReferences(*t.tx, type, attrs));
   GANTRY_TRY(auto existing, Store::FindByName(*t.tx, in.type, in.name));
   if (!existing.empty()) return core::Conflict("a " + in.type + " named '" + in.name + "' already exists");
   Ci ci;
@@ -271,6 +328,7 @@ core::Result<Ci> Service::UpdateCiTx(TxCtx& t, Ci ci, CiPatch patch, std::option
   }
   GANTRY_TRY(auto type, GetType(ci.type));
   GANTRY_TRY(auto attrs, ValidateAttrs(type.attributes, patch.attrs, Label(ci), true));
+  GANTRY_TRY_STATUS(CheckReferences(*t.tx, type, attrs));
   Ci before = ci;
   for (const auto& kv : attrs) {
     if (kv.value().is_null()) {
@@ -393,10 +451,17 @@ core::Result<Relation> Service::RelateTx(TxCtx& t, NewRelation in, std::optional
     for (const auto& r : RelationTypes()) names.push_back(r.name);
     return core::InvalidArgument("unknown relation type '" + in.type + "'; valid types: " + Join(names), "type");
   }
-  GANTRY_TRY(auto from, Resolve(*t.tx, in.from));
-  GANTRY_TRY(auto to, Resolve(*t.tx, in.to));
-  GANTRY_TRY_STATUS(CheckVisible(t.rc, from));
-  GANTRY_TRY_STATUS(CheckVisible(t.rc, to));
+  auto end = [&](const std::string& ref, const char* field) -> core::Result<Ci> {
+    auto ci = Resolve(*t.tx, ref);
+    if (ci) {
+      auto st = CheckVisible(t.rc, *ci);
+      if (!st) return core::Error(st.error().code, st.error().message, field);
+      return ci;
+    }
+    return core::Error(ci.error().code, std::string(field) + ": " + ci.error().message, field);
+  };
+  GANTRY_TRY(auto from, end(in.from, "from"));
+  GANTRY_TRY(auto to, end(in.to, "to"));
   if (from.id == to.id) return core::InvalidArgument("a CI cannot be related to itself", "to");
   if (!Contains(rt->from_types, from.type) || !Contains(rt->to_types, to.type)) {
     return core::InvalidArgument("rule " + rt->name + ": a " + from.type + " cannot be " + rt->name + " a " + to.type +
@@ -405,6 +470,7 @@ core::Result<Relation> Service::RelateTx(TxCtx& t, NewRelation in, std::optional
   }
   GANTRY_TRY(auto attrs, ValidateAttrs(rt->attributes, in.attrs, rt->name, false));
   GANTRY_TRY(auto dup, Store::FindRelation(*t.tx, rt->name, from.id, to.id));
+  if (dup && in.if_missing) return *dup;
   if (dup) return core::Conflict(Label(from) + " " + rt->name + " " + Label(to) + " already exists");
   if (rt->max_out > 0) {
     GANTRY_TRY(auto n, Store::CountOut(*t.tx, rt->name, from.id));

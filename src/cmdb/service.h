@@ -45,6 +45,7 @@ struct NewRelation {
   std::string to;
   core::json::object attrs;
   std::string source = "manual";
+  bool if_missing = false;  // an identical existing relationship is returned, not a conflict
 };
 
 // One observation from a discovery source (DHCP, LLDP, BMC inventory, agent).
@@ -166,6 +167,10 @@ class Service {
   core::Status ApplyEditTx(TxCtx& t, const Edit& e, int64_t cr);
   core::Status CommitTx(TxCtx& t);
   core::Status CheckVisible(const core::RequestContext& rc, const Ci& ci) const;
+  // Reference attributes must name an existing CI of the declared type.
+  core::Status CheckReferences(store::Tx& tx, const CiType& type, const core::json::object& attrs);
+  // For tenant callers: which of `cis` they may see (owned, or parts of what they own).
+  std::set<int64_t> VisibleIds(const core::RequestContext& rc, const std::vector<Ci>& cis);
   std::optional<std::vector<std::string>> VisibleTenants(const core::RequestContext& rc) const;
   core::Result<std::vector<Ci>> Named(const std::vector<int64_t>& ids);
   core::Result<core::json::object> TraversalJson(const core::RequestContext& rc, const Ci& origin,

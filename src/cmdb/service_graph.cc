@@ -49,10 +49,8 @@ core::Result<core::json::object> Service::TraversalJson(const core::RequestConte
   for (const auto& c : cis) labels[c.id] = Label(c);
   labels[origin.id] = Label(origin);
   auto visible = VisibleTenants(rc);
-  auto can_see = [&](const Ci& c) {
-    if (!visible) return true;
-    return c.tenant && std::find(visible->begin(), visible->end(), *c.tenant) != visible->end();
-  };
+  std::set<int64_t> seen_ids = VisibleIds(rc, cis);
+  auto can_see = [&](const Ci& c) { return seen_ids.count(c.id) > 0; };
   core::json::array items;
   core::json::object by_type;
   std::set<std::string> tenants, services;
@@ -159,13 +157,11 @@ core::Result<core::json::object> Service::Neighbourhood(const core::RequestConte
   std::vector<int64_t> ids{ci.id};  // the answer's nodes are the CIs reached, not the start
   for (const auto& n : sg.nodes) ids.push_back(n.id);
   GANTRY_TRY(auto cis, Named(ids));
-  auto visible = VisibleTenants(rc);
+  std::set<int64_t> allowed = VisibleIds(rc, cis);
   std::set<int64_t> shown;
   core::json::array nodes, edges;
   for (const auto& c : cis) {
-    if (visible && c.id != ci.id && !(c.tenant && std::find(visible->begin(), visible->end(), *c.tenant) != visible->end())) {
-      continue;
-    }
+    if (c.id != ci.id && !allowed.count(c.id)) continue;
     shown.insert(c.id);
     auto j = ToJson(c);
     auto pos = sg.Find(c.id);
@@ -192,11 +188,10 @@ core::Result<core::json::object> Service::Path(const core::RequestContext& rc, s
     ids.push_back(h.to);
   }
   GANTRY_TRY(auto cis, Named(ids));
+  // Hops through CIs the caller may not see (shared infrastructure) are shown unnamed.
+  std::set<int64_t> allowed = VisibleIds(rc, cis);
   std::map<int64_t, std::string> labels;
-  for (const auto& c : cis) {
-    GANTRY_TRY_STATUS(CheckVisible(rc, c));
-    labels[c.id] = Label(c);
-  }
+  for (const auto& c : cis) labels[c.id] = allowed.count(c.id) ? Label(c) : std::string("(not visible)");
   return core::json::object{{"from", ToJson(a)}, {"to", ToJson(b)}, {"found", p.found},
                             {"length", static_cast<int64_t>(p.hops.size())}, {"hops", HopsJson(p.hops, labels)},
                             {"truncated", p.truncated}};

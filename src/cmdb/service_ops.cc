@@ -51,7 +51,8 @@ core::Result<ImportReport> Service::Import(const core::RequestContext& rc,
     if (auto st = ValidateName(in.name, "CI name"); !st) { row_error(line, st.error()); continue; }
     auto attrs = ValidateAttrs(type->attributes, in.attrs, in.type + "/" + in.name, true);
     if (!attrs) { row_error(line, attrs.error()); continue; }
-    if (!rep.errors.empty()) continue;  // nothing will be written; keep checking rows only
+    // After a bad row nothing will be committed, but later rows are still checked in full
+    // (the transaction is rolled back at the end), so every bad row is reported at once.
     auto existing = Store::FindByName(*t.tx, in.type, in.name);
     if (!existing) return existing.error();
     if (existing->empty()) {
@@ -67,13 +68,9 @@ core::Result<ImportReport> Service::Import(const core::RequestContext& rc,
       ++rep.updated;
     }
   }
-  for (const auto& [line, in] : relations) {
-    if (!rep.errors.empty()) {
-      if (!FindRelationType(in.type)) {
-        row_error(line, core::InvalidArgument("unknown relation type '" + in.type + "'", "type"));
-      }
-      continue;
-    }
+  for (const auto& [line, row] : relations) {
+    NewRelation in = row;
+    in.if_missing = true;  // re-importing an export is a no-op, not a conflict
     auto r = RelateTx(t, in, std::nullopt);
     if (!r) {
       if (r.error().code == core::Code::kInternal || r.error().code == core::Code::kUnavailable) return r.error();

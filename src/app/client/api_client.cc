@@ -111,6 +111,7 @@ struct Exchange {
   std::string body;
   std::string request_id;
   std::string location;
+  std::string content_type;
   bool too_large = false;
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -137,6 +138,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     std::string_view value = Trim(line.substr(colon + 1));
     if (name == "x-request-id") ex->request_id = std::string(value);
     if (name == "location") ex->location = std::string(value);
+    if (name == "content-type") ex->content_type = std::string(value);
   }
   return size * n;
 }
@@ -253,8 +255,14 @@ core::Result<core::json::value> ApiClient::Post(std::string_view path,
   return Do("POST", path, {}, &text);
 }
 
-core::Result<core::json::value> ApiClient::Delete(std::string_view path) {
-  return Do("DELETE", path, {}, nullptr);
+core::Result<core::json::value> ApiClient::Patch(std::string_view path,
+                                                 const core::json::value& body) {
+  std::string text = core::ToJson(body);
+  return Do("PATCH", path, {}, &text);
+}
+
+core::Result<core::json::value> ApiClient::Delete(std::string_view path, const Query& query) {
+  return Do("DELETE", path, query, nullptr);
 }
 
 core::Result<core::json::value> ApiClient::GetAll(std::string_view path, Query query,
@@ -282,8 +290,9 @@ core::Result<core::json::value> ApiClient::GetAll(std::string_view path, Query q
   return core::json::value(core::json::object{{"items", std::move(all)}, {"next_cursor", nullptr}});
 }
 
-core::Result<core::json::value> ApiClient::Do(const char* method, std::string_view path,
-                                              const Query& query, const std::string* body) {
+core::Result<RawResponse> ApiClient::Send(const char* method, std::string_view path,
+                                         const Query& query, const std::string* body,
+                                         std::string_view content_type, std::string_view accept) {
   CURL* h = handle_->easy;
   std::string url = options_.server + std::string(path);
   for (size_t i = 0; i < query.size(); ++i) {
@@ -292,9 +301,11 @@ core::Result<core::json::value> ApiClient::Do(const char* method, std::string_vi
   }
 
   struct curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Accept: application/json, application/problem+json");
+  std::string accept_header = "Accept: " + std::string(accept);
+  std::string content_type_header = "Content-Type: " + std::string(content_type);
+  headers = curl_slist_append(headers, accept_header.c_str());
   if (body) {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(headers, content_type_header.c_str());
     headers = curl_slist_append(headers, "Expect:");  // no 1 s wait for "100 Continue"
   }
   std::string authorization;
@@ -335,7 +346,8 @@ core::Result<core::json::value> ApiClient::Do(const char* method, std::string_vi
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
-  } else if (std::string_view(method) != "GET") {
+  }
+  if (std::string_view(method) != "GET" && !(body && std::string_view(method) == "POST")) {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
   }
 
@@ -353,9 +365,18 @@ core::Result<core::json::value> ApiClient::Do(const char* method, std::string_vi
     return core::Unavailable(options_.server + " redirected " + std::string(path) + " to " + where +
                              "; pass the final server URL with --server");
   }
-  if (status < 200 || status >= 300) return ErrorFromResponse(status, ex.body, ex.request_id);
-  if (Trim(ex.body).empty()) return core::json::value(nullptr);
-  auto parsed = core::ParseJson(ex.body);
+  return RawResponse{status, std::move(ex.body), std::move(ex.content_type),
+                     std::move(ex.request_id)};
+}
+
+core::Result<core::json::value> ApiClient::Do(const char* method, std::string_view path,
+                                              const Query& query, const std::string* body) {
+  GANTRY_TRY(auto answer, Send(method, path, query, body));
+  if (answer.status < 200 || answer.status >= 300) {
+    return ErrorFromResponse(answer.status, answer.body, answer.request_id);
+  }
+  if (Trim(answer.body).empty()) return core::json::value(nullptr);
+  auto parsed = core::ParseJson(answer.body);
   if (!parsed) {
     return core::Unavailable("the answer from " + options_.server +
                              " is not JSON; is --server the address of a Gantry server?");

@@ -41,6 +41,15 @@ struct ClientOptions {
 // Query parameters, in order; values are percent-encoded by the client.
 using Query = std::vector<std::pair<std::string, std::string>>;
 
+// A whole HTTP answer, for bodies that are not JSON (a CSV export) or whose error body carries
+// more than ErrorFromResponse keeps (an import's list of bad rows).
+struct RawResponse {
+  long status = 0;
+  std::string body;
+  std::string content_type;  // as sent, e.g. "text/csv; charset=utf-8"
+  std::string request_id;    // the X-Request-Id header
+};
+
 class ApiClient {
  public:
   // Fails with kInvalidArgument when the server URL is not http:// or https://.
@@ -54,7 +63,15 @@ class ApiClient {
   // PathSegment first.
   core::Result<core::json::value> Get(std::string_view path, const Query& query = {});
   core::Result<core::json::value> Post(std::string_view path, const core::json::value& body);
-  core::Result<core::json::value> Delete(std::string_view path);
+  core::Result<core::json::value> Patch(std::string_view path, const core::json::value& body);
+  core::Result<core::json::value> Delete(std::string_view path, const Query& query = {});
+
+  // Sends `body` (when not null) as `content_type` and returns the answer whatever its status.
+  // Fails only when no usable HTTP answer came: transport errors, redirects, answers over 64 MiB.
+  core::Result<RawResponse> Send(const char* method, std::string_view path, const Query& query,
+                                 const std::string* body,
+                                 std::string_view content_type = "application/json",
+                                 std::string_view accept = "application/json, application/problem+json");
 
   // Follows a list endpoint's next_cursor until the last page, asking for `page_size` items per
   // page; returns {"items": [all of them], "next_cursor": null}.

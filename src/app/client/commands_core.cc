@@ -337,6 +337,8 @@ void RegisterCommands(CLI::App& app, IoPtr io) {
   RegisterUserCommands(app, io);
   RegisterJobCommands(app, io);
   RegisterAuditCommands(app, io);
+  RegisterTenancyCommands(app, io);
+  RegisterCmdbCommands(app, io);
 }
 
 void RegisterAuthCommands(CLI::App& app, IoPtr io) {

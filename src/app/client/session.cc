@@ -4,7 +4,7 @@
 
 namespace gantry::app::client {
 
-void AddGlobalFlags(CLI::App* cmd, GlobalFlags& flags) {
+void AddGlobalFlags(CLI::App* cmd, GlobalFlags& flags, bool output_format) {
   const std::string group = "Connection";
   cmd->add_option("--server", flags.server,
                   "Server URL (env GANTRY_SERVER, then the config file; default " +
@@ -13,9 +13,11 @@ void AddGlobalFlags(CLI::App* cmd, GlobalFlags& flags) {
   cmd->add_option("--token", flags.token,
                   "API token (env GANTRY_TOKEN, then the config file written by 'gantry login')")
       ->group(group);
-  cmd->add_option("-o,--output", flags.output, "Output format: table or json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->group(group);
+  if (output_format) {
+    cmd->add_option("-o,--output", flags.output, "Output format: table or json")
+        ->check(CLI::IsMember({"table", "json"}))
+        ->group(group);
+  }
   cmd->add_option("--ca-file", flags.ca_file,
                   "PEM file with the CA that signed the server's certificate")
       ->check(CLI::ExistingFile)

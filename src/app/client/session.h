@@ -30,8 +30,9 @@ struct GlobalFlags {
   int timeout_s = 30;
 };
 
-// Adds the connection and output flags to one command, in a "Connection" help group.
-void AddGlobalFlags(CLI::App* cmd, GlobalFlags& flags);
+// Adds the connection and output flags to one command, in a "Connection" help group. Without
+// `output_format` the command has no -o/--output (it uses -o for something else, e.g. a file).
+void AddGlobalFlags(CLI::App* cmd, GlobalFlags& flags, bool output_format = true);
 
 // Exit code for an error: 401/403 kExitAuth, 404 kExitNotFound, 409 kExitConflict,
 // unreachable/5xx/timeouts kExitUnavailable, 400/413/415 kExitInvalid, else kExitError.

@@ -49,6 +49,23 @@ TEST(Policy, TenantMembershipRolesCount) {
   EXPECT_FALSE(SeesAllTenants(p));
 }
 
+TEST(Policy, TenancyActions) {
+  EXPECT_TRUE(Allowed(With(core::Role::kAdmin), "tenants.write"));
+  EXPECT_FALSE(Allowed(With(core::Role::kOperator), "tenants.write"));
+  EXPECT_FALSE(Allowed(With(core::Role::kOperator), "quotas.write"));
+  EXPECT_TRUE(Allowed(With(core::Role::kOperator), "quotas.reserve"));
+  EXPECT_TRUE(Allowed(With(core::Role::kViewer), "tenants.read"));
+  EXPECT_FALSE(Allowed(With(core::Role::kViewer), "quotas.reserve"));
+  core::Principal member;
+  member.user_id = 3;
+  member.tenants = {{7, "acme", core::Role::kTenantMember}};
+  EXPECT_TRUE(Allowed(member, "quotas.reserve"));
+  EXPECT_FALSE(Allowed(member, "tenants.members"));
+  member.tenants[0].role = core::Role::kTenantAdmin;
+  EXPECT_TRUE(Allowed(member, "tenants.members"));
+  EXPECT_FALSE(Allowed(member, "quotas.write"));
+}
+
 TEST(Password, Argon2idRoundTrip) {
   auto h = HashPassword("correct horse battery").value();
   EXPECT_EQ(0u, h.rfind("$argon2id$", 0));

@@ -143,6 +143,26 @@ TEST_P(CmdbTest, AttributesAreTypedValidatedAndNormalised) {
   EXPECT_EQ(1, Audits("cmdb.ci.create"));  // the failures wrote nothing
 }
 
+TEST_P(CmdbTest, ReferenceAttributesMustPointAtAnExistingCiOfTheirType) {
+  Make("server", "ref-node");
+  Make("rack", "ref-rack");
+  auto dangling = cmdb_.CreateCi(alice_, NewCi{"instance", "i1", {{"server", "server/ghost"}}, {}, "active"});
+  ASSERT_FALSE(dangling);
+  EXPECT_EQ("server", dangling.error().field);
+  auto wrong_type = cmdb_.CreateCi(alice_, NewCi{"instance", "i1", {{"server", "rack/ref-rack"}}, {}, "active"});
+  EXPECT_EQ("server", wrong_type.error().field);
+  Make("instance", "i1", {{"server", "server/ref-node"}});
+}
+
+TEST_P(CmdbTest, RelationshipEndsAreNamedInErrors) {
+  Make("rack", "e-rack");
+  auto r = cmdb_.Relate(alice_, NewRelation{"located_in", "server/ghost", "rack/e-rack", {}, "manual"});
+  EXPECT_EQ("from", r.error().field);
+  Make("server", "e-node");
+  r = cmdb_.Relate(alice_, NewRelation{"located_in", "server/e-node", "rack/ghost", {}, "manual"});
+  EXPECT_EQ("to", r.error().field);
+}
+
 TEST_P(CmdbTest, OperatorsDefineTheirOwnTypesAndAttributes) {
   CiType t;
   t.name = "cooling_unit";
@@ -415,8 +435,9 @@ TEST_P(CmdbTest, BulkImportIsAllOrNothing) {
   EXPECT_EQ(2, real.created);
   EXPECT_EQ(1, real.relations);
   EXPECT_TRUE(cmdb_.GetCi(alice_, "rack/B01"));
-  auto again = cmdb_.Import(alice_, cis, {}, false).value();  // re-import updates in place
+  auto again = cmdb_.Import(alice_, cis, rels, false).value();  // re-import: updates, no conflict
   EXPECT_EQ(2, again.updated);
+  EXPECT_TRUE(again.errors.empty());
   EXPECT_EQ(2, Audits("cmdb.import"));
 }
 
