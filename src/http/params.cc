@@ -62,7 +62,7 @@ Response ListResponse(core::json::array items, std::optional<std::string> next_c
   core::json::object o;
   o["items"] = std::move(items);
   o["next_cursor"] = core::OptValue(next_cursor);
-  return Response::Json(o);
+  return Response::Json(core::json::value(std::move(o)));  // no deep copy of the items
 }
 
 core::Result<int64_t> IdParam(const Context& c, std::string_view name) {

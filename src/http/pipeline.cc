@@ -39,7 +39,13 @@ bool IsJsonContentType(std::string_view ct) {
 std::string RequestIdFor(const Request& request) {
   std::string_view given = request.Header("x-request-id");
   if (SafeRequestId(given)) return std::string(given);
-  return core::HexEncode(core::RandomBytes(12));
+  // A random per-thread prefix and a counter: unique, unguessable enough for correlation, and
+  // no CSPRNG call per request.
+  thread_local const std::string prefix = core::HexEncode(core::RandomBytes(6));
+  thread_local uint64_t counter = 0;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(++counter & 0xffffffffffffULL));
+  return prefix + buf;
 }
 
 Pipeline::Pipeline(PipelineDeps deps) : deps_(deps) {

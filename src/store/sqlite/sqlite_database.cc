@@ -13,6 +13,21 @@ namespace {
 struct Conn {
   sqlite3* db = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> stmts;
+  // Runs a parameterless statement (BEGIN, COMMIT, ROLLBACK) from a prepared-statement cache,
+  // so the hot path never re-parses it.
+  int Run(const char* sql) {
+    sqlite3_stmt*& st = stmts[sql];
+    if (!st) {
+      int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+      if (rc != SQLITE_OK) {
+        stmts.erase(sql);
+        return rc;
+      }
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
   ~Conn() {
     for (auto& [_, s] : stmts) sqlite3_finalize(s);
     sqlite3_close_v2(db);
@@ -84,7 +99,7 @@ class SqliteDatabase final : public Database {
     if (mode == TxMode::kWrite) wl = std::unique_lock(write_mu_);
     auto conn = Acquire();
     const char* begin = mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN";
-    int rc = sqlite3_exec(conn->db, begin, nullptr, nullptr, nullptr);
+    int rc = conn->Run(begin);
     if (rc != SQLITE_OK) {
       auto e = SqliteError(conn->db, rc, "begin");
       Release(std::move(conn));
@@ -134,7 +149,7 @@ class SqliteDatabase final : public Database {
 };
 
 SqliteTx::~SqliteTx() {
-  if (!done_) sqlite3_exec(conn_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!done_) conn_->Run("ROLLBACK");
   owner_->Release(std::move(conn_));
 }
 
@@ -214,7 +229,7 @@ Status SqliteTx::ExecScript(std::string_view sql) {
 
 Status SqliteTx::Commit() {
   if (done_) return core::Internal("transaction already finished");
-  int rc = sqlite3_exec(conn_->db, "COMMIT", nullptr, nullptr, nullptr);
+  int rc = conn_->Run("COMMIT");
   if (rc != SQLITE_OK) return SqliteError(conn_->db, rc, "commit");
   done_ = true;
   if (write_lock_.owns_lock()) write_lock_.unlock();
