@@ -70,9 +70,26 @@ TraversalResult GraphIndex::Traverse(int64_t start, const TraversalOptions& opti
   auto marks = scratch_->Take(g.ids.size());
   marks->Mark(*s);
   std::vector<uint32_t> slots;  // slot of nodes[i]; ids are filled in at the end, in one pass
-  auto expand = [&](uint32_t u, uint16_t u_type, uint32_t parent, uint32_t depth) {
+  // A failure does not bounce back over the relationship type it arrived by (a failing GPU
+  // degrades its server, not the server's other GPUs; a failing downlink port degrades its
+  // switch, not the switch's other ports) unless the part it came through is an uplink: a CI
+  // whose own upstream is elsewhere (a NIC cabled to a switch, a leaf's port cabled to a spine),
+  // so losing it cuts off the whole container. Root-cause walks apply the same rule mirrored.
+  constexpr int kNoArrival = -1;
+  auto is_uplink = [&](uint32_t slot, uint16_t container_rel) {
+    for (const Adj& e : g.adj[slot]) {
+      if (e.out() && e.rel() != container_rel && g.RuleOf(e.rel()).reverse) return true;
+    }
+    return false;
+  };
+  auto expand = [&](uint32_t u, uint16_t u_type, uint32_t parent, uint32_t depth, int arrived_rel,
+                    HopDirection arrived_dir, uint32_t from_slot) {
     return ForEachImpactStep(g, u, u_type, upstream, filter,
                              [&](uint32_t v, uint16_t v_type, uint16_t rel, HopDirection dir) {
+                               if (arrived_rel != kNoArrival && rel == arrived_rel && dir != arrived_dir &&
+                                   !is_uplink(upstream ? v : from_slot, rel)) {
+                                 return true;
+                               }
                                if (marks->Seen(v)) return true;
                                if (r.nodes.size() >= options.max_results) {
                                  r.truncated = true;
@@ -85,11 +102,12 @@ TraversalResult GraphIndex::Traverse(int64_t start, const TraversalOptions& opti
                              });
   };
   const auto max_depth = static_cast<uint32_t>(std::max(options.max_depth, 0));
-  if (expand(*s, g.meta[*s].type, kFromStart, 0)) {
+  if (expand(*s, g.meta[*s].type, kFromStart, 0, kNoArrival, HopDirection::kForward, *s)) {
     for (size_t p = 0; p < r.nodes.size(); ++p) {
-      const ReachedCi& n = r.nodes[p];
+      const ReachedCi n = r.nodes[p];  // a copy: expand() may grow r.nodes
       if (max_depth > 0 && n.depth >= max_depth) break;  // breadth-first: depths never decrease
-      if (!expand(slots[p], n.type, static_cast<uint32_t>(p), n.depth)) break;
+      uint32_t from_slot = n.parent == kFromStart ? *s : slots[n.parent];
+      if (!expand(slots[p], n.type, static_cast<uint32_t>(p), n.depth, n.relation, n.direction, from_slot)) break;
     }
   }
   for (size_t p = 0; p < r.nodes.size(); ++p) r.nodes[p].id = g.ids[slots[p]];

@@ -266,6 +266,27 @@ TEST_P(CmdbTest, ImpactOfAPduAndOfASpine) {
   EXPECT_TRUE(spine.count("service/web-portal"));
 }
 
+TEST_P(CmdbTest, APartsFailureDegradesItsContainerButNotItsSiblings) {
+  BuildEstate();
+  auto port = ImpactSet("switch_port/leaf-01:p1");
+  EXPECT_TRUE(port.count("server/node-01"));
+  EXPECT_TRUE(port.count("service/training-api"));
+  EXPECT_FALSE(port.count("server/node-02"));  // cabled to p2 of the same switch
+  auto gpu = ImpactSet("gpu/node-01:gpu0");
+  EXPECT_TRUE(gpu.count("server/node-01"));
+  EXPECT_FALSE(gpu.count("nic/node-01:eth0"));
+  // An uplink is different: losing it cuts the whole leaf off.
+  auto uplink = ImpactSet("switch_port/leaf-01:up");
+  EXPECT_TRUE(uplink.count("server/node-02"));
+  auto rc = cmdb_.RootCause(alice_, "service/training-api", 32, 10000).value();
+  std::set<std::string> up;
+  for (const auto& item : rc.at("items").as_array()) {
+    up.insert(std::string(item.at("ci").at("type").as_string()) + "/" + std::string(item.at("ci").at("name").as_string()));
+  }
+  EXPECT_TRUE(up.count("switch_port/leaf-01:up"));
+  EXPECT_FALSE(up.count("switch_port/leaf-01:p2"));
+}
+
 TEST_P(CmdbTest, RootCauseAndCommonCause) {
   BuildEstate();
   auto rc = cmdb_.RootCause(alice_, "service/web-portal", 32, 10000).value();
