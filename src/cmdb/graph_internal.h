@@ -260,6 +260,7 @@ class GraphIndex::ScratchPool {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     graph_internal::VisitMarks* operator->() { return marks_.get(); }
+    graph_internal::VisitMarks* get() { return marks_.get(); }
 
    private:
     ScratchPool& pool_;

@@ -16,11 +16,139 @@ using graph_internal::DirOf;
 using graph_internal::ForEachImpactStep;
 using graph_internal::ForEachRun;
 using graph_internal::Rule;
+using graph_internal::TypeSet;
+using graph_internal::VisitMarks;
 
 namespace {
 
 constexpr size_t kMaxAlerts = 64;  // one bit each in a uint64_t
 constexpr size_t kMaxFailTogetherListed = 64;
+constexpr uint16_t kFree = 0xFFFF;  // WalkEntry::forbid: every step may be taken
+
+// Whether slot `s` is an uplink for relationship type `rel`: it has an upstream of its own over
+// another type (an outgoing relationship whose rule lets the other end's failure reach it), as a
+// NIC cabled to a switch or a leaf port cabled to a spine has.
+template <class Graph>
+bool IsUplink(const Graph& g, uint32_t s, uint16_t rel) {
+  return !ForEachRun(g.adj[s], {}, [&](const Adj*, const Adj*, uint16_t r, bool out) {
+    return !(out && r != rel && g.RuleOf(r).reverse);
+  });
+}
+
+struct WalkEntry {
+  uint32_t slot;
+  uint32_t parent;  // position of the CI it was reached from; kFromStart
+  uint32_t depth;
+  uint16_t type;
+  uint16_t rel;
+  HopDirection dir;
+  uint16_t forbid;  // the adjacency run (rel_out) not to step over from here, or kFree
+};
+
+// The impact walk behind ImpactOf, UpstreamOf and CommonUpstream: breadth-first over impact
+// steps (upstream: backwards), appending every CI reached to `out` with its parent.
+//
+// A failure does not bounce back over the relationship type it arrived by — a failing GPU
+// degrades its server, not the server's other GPUs; a failing downlink port degrades its switch,
+// not the switch's other ports — unless the part it came through is an uplink (IsUplink), whose
+// loss cuts the whole container off. Upstream walks apply the rule mirrored: from a container
+// reached through one of its parts, only its uplink parts are causes. A CI therefore carries the
+// run it must not step back over (`forbid`, the run holding the relationship it arrived by);
+// reached again without that restriction, it is upgraded — its entry takes the new parent and it
+// is expanded again — so the answer does not depend on the order of the walk. (Reached again with
+// a different restriction, or only through itself, the first restriction stays: impossible with
+// the built-in types, where only `contains` carries impact both ways.)
+//
+// `stop(slot)`: record the CI but do not walk on from it. Returns false when max_results stopped
+// the walk. Depths are made consistent with the final parents at the end.
+template <class Graph, class Stop>
+bool ImpactWalk(const Graph& g, uint32_t start, bool upstream, const std::vector<char>& filter, uint32_t max_depth,
+                size_t max_results, VisitMarks& marks, std::vector<WalkEntry>& out, Stop&& stop) {
+  marks.Mark(start);
+  boost::unordered_flat_map<uint32_t, uint32_t> restricted;  // slot → position, while forbid != kFree
+  std::vector<uint32_t> queue;                               // positions still to expand
+  bool upgraded = false;
+  // Whether the CI at `pos` was reached through the one at `ancestor` (an upgrade must not make
+  // a CI its own ancestor: its new path would pass through itself).
+  auto descends = [&](uint32_t pos, uint32_t ancestor) {
+    for (uint32_t p = pos; p != kFromStart; p = out[p].parent) {
+      if (p == ancestor) return true;
+    }
+    return false;
+  };
+  auto expand = [&](uint32_t pos) {
+    const bool at_start = pos == kFromStart;
+    const uint32_t u = at_start ? start : out[pos].slot;
+    const uint16_t u_type = at_start ? g.meta[start].type : out[pos].type;
+    const uint16_t forbid = at_start ? kFree : out[pos].forbid;
+    const uint32_t depth = at_start ? 0 : out[pos].depth;
+    return ForEachRun(g.adj[u], filter, [&](const Adj* p, const Adj* end, uint16_t rel, bool is_out) {
+      const Rule& rule = g.RuleOf(rel);
+      const TypeSet* peer_types = nullptr;  // upstream: the rule tests the peer's type
+      HopDirection dir;
+      if (!upstream) {
+        if (!(is_out ? rule.Forward(u_type) : rule.Reverse(u_type))) return true;
+        dir = DirOf(is_out);
+      } else {
+        if (!(is_out ? rule.reverse : rule.forward)) return true;
+        peer_types = is_out ? &rule.reverse_to : &rule.forward_from;
+        dir = DirOf(!is_out);
+      }
+      const bool bounce = p->rel_out == forbid;
+      if (bounce && !upstream) return true;  // downstream, forbid is set only when u came in through no uplink
+      // What the CIs reached here must not step back over: the run pointing back at u.
+      uint16_t next_forbid = kFree;
+      if (rule.forward && rule.reverse && (upstream || !IsUplink(g, u, rel))) {
+        next_forbid = static_cast<uint16_t>(p->rel_out ^ 1u);
+      }
+      for (; p < end; ++p) {
+        if (peer_types && !peer_types->Has(p->peer_type)) continue;
+        if (bounce && !IsUplink(g, p->peer, rel)) continue;
+        const uint32_t v = p->peer;
+        if (marks.Seen(v)) {
+          if (next_forbid != kFree) continue;
+          auto it = restricted.find(v);
+          if (it == restricted.end() || descends(pos, it->second)) continue;
+          WalkEntry& e = out[it->second];  // upgrade: reached without the restriction
+          e.parent = pos;
+          e.depth = depth + 1;
+          e.rel = rel;
+          e.dir = dir;
+          e.forbid = kFree;
+          if (!stop(v)) queue.push_back(it->second);
+          restricted.erase(it);
+          upgraded = true;
+          continue;
+        }
+        if (out.size() >= max_results) return false;
+        marks.Mark(v);
+        const auto at = static_cast<uint32_t>(out.size());
+        out.push_back({v, pos, depth + 1, p->peer_type, rel, dir, next_forbid});
+        if (next_forbid != kFree) restricted.emplace(v, at);
+        if (!stop(v)) queue.push_back(at);
+      }
+      return true;
+    });
+  };
+  bool complete = expand(kFromStart);
+  for (size_t q = 0; complete && q < queue.size(); ++q) {
+    if (max_depth > 0 && out[queue[q]].depth >= max_depth) continue;
+    complete = expand(queue[q]);
+  }
+  if (upgraded) {  // an upgrade moved a CI under another parent: recompute depths from parents
+    constexpr uint32_t kUnknown = UINT32_MAX;
+    std::vector<uint32_t> depth(out.size(), kUnknown), chain;
+    for (uint32_t i = 0; i < out.size(); ++i) {
+      for (uint32_t p = i; p != kFromStart && depth[p] == kUnknown; p = out[p].parent) chain.push_back(p);
+      for (; !chain.empty(); chain.pop_back()) {
+        const uint32_t p = chain.back();
+        depth[p] = out[p].parent == kFromStart ? 1 : depth[out[p].parent] + 1;
+      }
+    }
+    for (uint32_t i = 0; i < out.size(); ++i) out[i].depth = depth[i];
+  }
+  return complete;
+}
 
 }  // namespace
 
@@ -66,51 +194,13 @@ TraversalResult GraphIndex::Traverse(int64_t start, const TraversalOptions& opti
   auto s = g.SlotOf(start);
   if (!s) return r;
   r.found = true;
-  const auto filter = g.Filter(options.relation_types);
   auto marks = scratch_->Take(g.ids.size());
-  marks->Mark(*s);
-  std::vector<uint32_t> slots;  // slot of nodes[i]; ids are filled in at the end, in one pass
-  // A failure does not bounce back over the relationship type it arrived by (a failing GPU
-  // degrades its server, not the server's other GPUs; a failing downlink port degrades its
-  // switch, not the switch's other ports) unless the part it came through is an uplink: a CI
-  // whose own upstream is elsewhere (a NIC cabled to a switch, a leaf's port cabled to a spine),
-  // so losing it cuts off the whole container. Root-cause walks apply the same rule mirrored.
-  constexpr int kNoArrival = -1;
-  auto is_uplink = [&](uint32_t slot, uint16_t container_rel) {
-    for (const Adj& e : g.adj[slot]) {
-      if (e.out() && e.rel() != container_rel && g.RuleOf(e.rel()).reverse) return true;
-    }
-    return false;
-  };
-  auto expand = [&](uint32_t u, uint16_t u_type, uint32_t parent, uint32_t depth, int arrived_rel,
-                    HopDirection arrived_dir, uint32_t from_slot) {
-    return ForEachImpactStep(g, u, u_type, upstream, filter,
-                             [&](uint32_t v, uint16_t v_type, uint16_t rel, HopDirection dir) {
-                               if (arrived_rel != kNoArrival && rel == arrived_rel && dir != arrived_dir &&
-                                   !is_uplink(upstream ? v : from_slot, rel)) {
-                                 return true;
-                               }
-                               if (marks->Seen(v)) return true;
-                               if (r.nodes.size() >= options.max_results) {
-                                 r.truncated = true;
-                                 return false;
-                               }
-                               marks->Mark(v);
-                               r.nodes.push_back({0, parent, depth + 1, v_type, rel, dir});
-                               slots.push_back(v);
-                               return true;
-                             });
-  };
-  const auto max_depth = static_cast<uint32_t>(std::max(options.max_depth, 0));
-  if (expand(*s, g.meta[*s].type, kFromStart, 0, kNoArrival, HopDirection::kForward, *s)) {
-    for (size_t p = 0; p < r.nodes.size(); ++p) {
-      const ReachedCi n = r.nodes[p];  // a copy: expand() may grow r.nodes
-      if (max_depth > 0 && n.depth >= max_depth) break;  // breadth-first: depths never decrease
-      uint32_t from_slot = n.parent == kFromStart ? *s : slots[n.parent];
-      if (!expand(slots[p], n.type, static_cast<uint32_t>(p), n.depth, n.relation, n.direction, from_slot)) break;
-    }
-  }
-  for (size_t p = 0; p < r.nodes.size(); ++p) r.nodes[p].id = g.ids[slots[p]];
+  std::vector<WalkEntry> walk;
+  r.truncated = !ImpactWalk(g, *s, upstream, g.Filter(options.relation_types),
+                            static_cast<uint32_t>(std::max(options.max_depth, 0)), options.max_results, *marks.get(),
+                            walk, [](uint32_t) { return false; });
+  r.nodes.reserve(walk.size());
+  for (const WalkEntry& e : walk) r.nodes.push_back({g.ids[e.slot], e.parent, e.depth, e.type, e.rel, e.dir});
   return r;
 }
 
@@ -319,29 +409,25 @@ core::Result<CommonUpstreamResult> GraphIndex::CommonUpstream(std::span<const in
     uint16_t rel;
     HopDirection dir;
   };
+  auto marks = scratch_->Take(g.ids.size());
+  auto never = [](uint32_t) { return false; };
   std::vector<boost::unordered_flat_map<uint32_t, UpStep>> up(k);
   boost::unordered_flat_map<uint32_t, uint64_t> mask;  // CI → alerting CIs it is upstream of
+  std::vector<WalkEntry> walk;
   for (size_t i = 0; i < k; ++i) {
     const uint64_t bit = uint64_t{1} << i;
+    marks->Begin(g.ids.size());
+    walk.clear();
+    if (!ImpactWalk(g, alerts[i], true, filter, max_depth, options.max_results, *marks.get(), walk, never)) {
+      res.truncated = true;
+    }
     auto& m = up[i];
+    m.reserve(walk.size() + 1);
     m.emplace(alerts[i], UpStep{alerts[i], 0, HopDirection::kForward});
     mask[alerts[i]] |= bit;
-    std::vector<std::pair<uint32_t, uint32_t>> queue = {{alerts[i], 0}};  // (slot, depth)
-    for (size_t q = 0; q < queue.size(); ++q) {
-      const auto [v, d] = queue[q];
-      if (max_depth > 0 && d >= max_depth) continue;
-      bool more = ForEachImpactStep(g, v, true, filter, [&](uint32_t u, uint16_t, uint16_t rel, HopDirection dir) {
-        if (m.contains(u)) return true;
-        if (m.size() > options.max_results) return false;
-        m.emplace(u, UpStep{v, rel, dir});
-        mask[u] |= bit;
-        queue.emplace_back(u, d + 1);
-        return true;
-      });
-      if (!more) {
-        res.truncated = true;
-        break;
-      }
+    for (const WalkEntry& e : walk) {
+      m.emplace(e.slot, UpStep{e.parent == kFromStart ? alerts[i] : walk[e.parent].slot, e.rel, e.dir});
+      mask[e.slot] |= bit;
     }
   }
 
@@ -412,27 +498,22 @@ core::Result<CommonUpstreamResult> GraphIndex::CommonUpstream(std::span<const in
     }
   }
 
-  // 4. Which groups reach each covered CI by a path free of other candidates.
+  // 4. Which groups reach each covered CI by a path free of other candidates: walk upstream
+  // from it again, stopping at candidates.
   std::vector<uint64_t> reaches(groups, 0);
+  auto is_candidate = [&](uint32_t slot) { return cand_pos.contains(slot); };
   for (size_t i = 0; i < k; ++i) {
     const uint64_t bit = uint64_t{1} << i;
     if (!(target & bit)) continue;
-    boost::unordered_flat_set<uint32_t> seen;
-    std::vector<uint32_t> queue;
-    auto visit = [&](uint32_t n) {
-      if (auto it = cand_pos.find(n); it != cand_pos.end()) {
-        reaches[group[it->second]] |= bit;
-      } else if (seen.insert(n).second) {
-        queue.push_back(n);
-      }
-      return true;
-    };
-    visit(alerts[i]);
-    for (size_t q = 0; q < queue.size(); ++q) {
-      ForEachImpactStep(g, queue[q], true, filter, [&](uint32_t u, uint16_t, uint16_t, HopDirection) {
-        auto it = mask.find(u);
-        return it == mask.end() || !(it->second & bit) ? true : visit(u);
-      });
+    if (is_candidate(alerts[i])) {
+      reaches[group[cand_pos.at(alerts[i])]] |= bit;
+      continue;
+    }
+    marks->Begin(g.ids.size());
+    walk.clear();
+    ImpactWalk(g, alerts[i], true, filter, max_depth, options.max_results, *marks.get(), walk, is_candidate);
+    for (const WalkEntry& e : walk) {
+      if (auto it = cand_pos.find(e.slot); it != cand_pos.end()) reaches[group[it->second]] |= bit;
     }
   }
 

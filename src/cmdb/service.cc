@@ -300,11 +300,10 @@ core::Result<Ci> Service::CreateCiTx(TxCtx& t, NewCi in, std::optional<int64_t> 
   ci.status = in.status;
   ci.created_at = ci.updated_at = t.now;
   GANTRY_TRY(ci.id, Store::InsertCi(*t.tx, ci));
-  for (const auto& kv : ci.attrs) {
-    GANTRY_TRY_STATUS(Store::SetSource(*t.tx, ci.id, std::string(kv.key()), {"manual", kManualPriority, t.now}));
-  }
+  // No cmdb_attr_sources rows: an attribute without one was set by hand (kManualPriority).
   GANTRY_TRY_STATUS(Store::InsertHistory(*t.tx, {0, t.now, t.rc.principal.username.empty() ? "system" : t.rc.principal.username,
                                                   "ci.create", ci.id, {}, ci.version, cr, {}, CiJson(ci)}));
+  if (t.bulk) return ci;
   GANTRY_TRY_STATUS(audit_.Append(*t.tx, [&] {
     auto e = audit::Service::MakeEvent(t.rc, "cmdb.ci.create", ci.type, ci.name, {{"id", ci.id}, {"attributes", ci.attrs}});
     e.tenant = ci.tenant;
@@ -336,7 +335,16 @@ core::Result<Ci> Service::UpdateCiTx(TxCtx& t, Ci ci, CiPatch patch, std::option
     } else {
       ci.attrs[kv.key()] = kv.value();
     }
-    GANTRY_TRY_STATUS(Store::SetSource(*t.tx, ci.id, std::string(kv.key()), {"manual", kManualPriority, t.now}));
+  }
+  if (!attrs.empty()) {
+    // Set by hand now: forget which discovery source set them before.
+    std::string sql = "DELETE FROM cmdb_attr_sources WHERE ci_id = ? AND attr IN (";
+    store::Params p{ci.id};
+    for (const auto& kv : attrs) {
+      sql += p.size() > 1 ? ", ?" : "?";
+      p.emplace_back(std::string(kv.key()));
+    }
+    GANTRY_TRY_STATUS(t.tx->Exec(sql + ")", p));
   }
   for (const auto& d : type.attributes) {
     if (d.required && !ci.attrs.contains(d.name)) {
@@ -365,6 +373,7 @@ core::Result<Ci> Service::UpdateCiTx(TxCtx& t, Ci ci, CiPatch patch, std::option
   for (const auto& kv : attrs) changed[kv.key()] = kv.value();
   GANTRY_TRY_STATUS(Store::InsertHistory(*t.tx, {0, t.now, t.rc.principal.username.empty() ? "system" : t.rc.principal.username,
                                                   "ci.update", ci.id, {}, ci.version, cr, CiJson(before), CiJson(ci)}));
+  if (t.bulk) return ci;
   auto e = audit::Service::MakeEvent(t.rc, "cmdb.ci.update", ci.type, ci.name,
                                      {{"id", ci.id}, {"version", ci.version}, {"changed", changed},
                                       {"status", ci.status}});
@@ -507,6 +516,7 @@ core::Result<Relation> Service::RelateTx(TxCtx& t, NewRelation in, std::optional
   std::string after_s = core::json::serialize(after);
   GANTRY_TRY_STATUS(Store::InsertHistory(*t.tx, {0, t.now, actor, "relation.create", from.id, r.id, {}, cr, {}, after_s}));
   GANTRY_TRY_STATUS(Store::InsertHistory(*t.tx, {0, t.now, actor, "relation.create", to.id, r.id, {}, cr, {}, after_s}));
+  if (t.bulk) return r;
   GANTRY_TRY_STATUS(audit_.Append(*t.tx, audit::Service::MakeEvent(
                                              t.rc, "cmdb.relation.create", "relation", Label(from) + " " + r.type + " " + Label(to),
                                              {{"id", r.id}, {"attributes", r.attrs}})));
@@ -630,11 +640,19 @@ core::Result<Ci> Service::Observe(const core::RequestContext& rc, const Observat
   } else {
     ci = found[0];
     GANTRY_TRY(auto sources, Store::Sources(*t.tx, ci.id));
+    // The priority of whoever set each attribute: its source row, or by hand when the attribute
+    // has a value but no source row; -1 when it has no value yet.
+    auto owner_priority = [&](std::string_view key) {
+      auto it = sources.find(std::string(key));
+      if (it != sources.end()) return it->second.priority;
+      return ci.attrs.contains(key) ? kManualPriority : -1;
+    };
+    std::map<std::string, int> priority_of;
+    for (const auto& kv : attrs) priority_of[std::string(kv.key())] = owner_priority(kv.key());
     core::json::object accepted;
     for (const auto& kv : attrs) {
-      auto it = sources.find(std::string(kv.key()));
       // A value set by a higher-priority source (or by hand) is kept; equal priority: newest wins.
-      if (it != sources.end() && it->second.priority > obs.priority) continue;
+      if (priority_of[std::string(kv.key())] > obs.priority) continue;
       const core::json::value* cur = ci.attrs.if_contains(kv.key());
       if (!cur || *cur != kv.value()) accepted[kv.key()] = kv.value();
     }
@@ -644,8 +662,7 @@ core::Result<Ci> Service::Observe(const core::RequestContext& rc, const Observat
       GANTRY_TRY(ci, UpdateCiTx(t, ci, patch, std::nullopt));
     }
     for (const auto& kv : attrs) {
-      auto it = sources.find(std::string(kv.key()));
-      if (it == sources.end() || it->second.priority <= obs.priority) {
+      if (priority_of[std::string(kv.key())] <= obs.priority) {
         GANTRY_TRY_STATUS(Store::SetSource(*t.tx, ci.id, std::string(kv.key()), {obs.source, obs.priority, seen}));
       }
     }

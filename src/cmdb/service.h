@@ -157,6 +157,9 @@ class Service {
     const core::RequestContext& rc;
     std::unique_ptr<store::Tx> tx;
     core::UnixNanos now = 0;
+    // A bulk import: every row still gets its history entry, and the import as a whole one
+    // audit event (with its counts) instead of one per row.
+    bool bulk = false;
   };
   core::Result<Ci> Resolve(store::Tx& tx, std::string_view ref);
   core::Result<Ci> CreateCiTx(TxCtx& t, NewCi ci, std::optional<int64_t> cr);

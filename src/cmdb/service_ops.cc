@@ -39,7 +39,7 @@ core::Result<ImportReport> Service::Import(const core::RequestContext& rc,
   ImportReport rep;
   rep.dry_run = dry_run;
   rep.rows = static_cast<int64_t>(cis.size() + relations.size());
-  TxCtx t{rc, nullptr, clock_.Now()};
+  TxCtx t{rc, nullptr, clock_.Now(), true};
   GANTRY_TRY(t.tx, db_.Begin());
   auto row_error = [&](int64_t line, const core::Error& e) {
     rep.errors.push_back({line, e.field, e.message});
