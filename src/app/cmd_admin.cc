@@ -140,7 +140,7 @@ void RegisterAdmin(CLI::App& app) {
     auto* cmd = user->add_subcommand("create", "Create a user (prints a generated password)");
     AddDbFlags(cmd, *f);
     cmd->add_option("username", *name, "User name")->required();
-    cmd->add_option("--role", *roles, "Role (repeatable): admin, operator, auditor, viewer, ...");
+    cmd->add_option("--role", *roles, "Role (repeatable): admin, operator, auditor, viewer, tenant-admin, tenant-member (default)");
     cmd->add_flag("--password-stdin", *password_stdin, "Read the password from stdin");
     cmd->callback([f, name, roles, password_stdin] {
       auto p = OpenOrFail(*f, false, false);
@@ -151,7 +151,7 @@ void RegisterAdmin(CLI::App& app) {
         if (!role) Fail(kExitInvalid, "unknown role '" + r + "'");
         u.roles.push_back(*role);
       }
-      if (u.roles.empty()) u.roles = {core::Role::kViewer};
+      if (u.roles.empty()) u.roles = {core::Role::kTenantMember};
       if (*password_stdin) u.password = ReadPasswordStdin();
       auto created = p->auth().CreateUser(core::RequestContext::System("gantry-admin"), u);
       if (!created) FailOn(created.error());

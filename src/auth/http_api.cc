@@ -125,7 +125,9 @@ void RegisterRoutes(http::Router& router, Service& service) {
     u.display_name = display.value_or("");
     GANTRY_TRY(auto role_names, core::OptStringArray(body, "roles"));
     GANTRY_TRY(u.roles, ParseRoles(role_names));
-    if (u.roles.empty()) u.roles = {core::Role::kViewer};
+    // No role given: a tenant member, who sees only what their tenants give them (the global
+    // viewer role sees the whole estate and must be asked for).
+    if (u.roles.empty()) u.roles = {core::Role::kTenantMember};
     GANTRY_TRY(auto created, service.CreateUser(c.rc, std::move(u)));
     core::json::object o = ToJson(created.user);
     if (created.generated_password) o["generated_password"] = *created.generated_password;

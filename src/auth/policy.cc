@@ -49,8 +49,13 @@ bool Allowed(const core::Principal& p, std::string_view action) {
     if (rule.action != action) continue;
     for (Role r : rule.roles) {
       if (p.HasRole(r)) return true;
+      // A tenant membership grants only tenant roles: a tenant's "viewer" reads what tenant
+      // members read, and never gains a global role such as the estate-wide viewer.
       for (const auto& m : p.tenants) {
-        if (m.role == r) return true;
+        Role granted = m.role == Role::kViewer ? Role::kTenantMember : m.role;
+        if (granted != Role::kTenantAdmin && granted != Role::kTenantMember) continue;
+        if (m.role == Role::kViewer && !action.ends_with(".read")) continue;
+        if (granted == r) return true;
       }
     }
     return false;

@@ -353,6 +353,8 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
 
   // Reclaim: the newest reservations of members that borrow the resource, until it fits.
   core::json::array reclaimed;
+  std::vector<core::json::object> reclaim_events;  // audited after every other write
+  std::vector<std::string> reclaim_logs;            // logged once committed
   if (!reclaim_for.empty()) {
     std::vector<int64_t> others;
     for (auto id : ids) {
@@ -380,7 +382,8 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
         if (v.project_id) ledger.Add(v.tenant_id, v.project_id, r, -a);
       }
       GANTRY_TRY_STATUS(Store::FinishReservation(*tx, v.id, kReclaimed, now));
-      core::json::object details{{"ref", v.ref},
+      core::json::object& details = reclaim_events.emplace_back();
+      details = {{"ref", v.ref},
                                  {"project", v.project.empty() ? core::json::value(nullptr)
                                                                : core::json::value(v.project)},
                                  {"resources", AmountsToJson(v.resources)},
@@ -388,10 +391,11 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
                                  {"cohort", *t.cohort},
                                  {"for_tenant", t.slug},
                                  {"for_ref", req.ref}};
-      GANTRY_TRY_STATUS(
-          Audit(*tx, rc, "quota.reclaim", "reservation", N(v.id), v.tenant, details));
-      spdlog::warn("quota: reclaiming reservation {} (tenant {}, ref {}) in cohort {} for tenant {}",
-                   v.id, v.tenant, v.ref, *t.cohort, t.slug);
+      details["id"] = v.id;
+      details["tenant"] = v.tenant;
+      reclaim_logs.push_back(fmt::format(
+          "quota: reclaimed reservation {} (tenant {}, ref {}) in cohort {} for tenant {} (ref {})",
+          v.id, v.tenant, v.ref, *t.cohort, t.slug, req.ref));
       reclaimed.push_back(v.id);
     }
     for (const auto& r : reclaim_for) {
@@ -426,8 +430,16 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
                              {"resources", AmountsToJson(res.resources)},
                              {"borrowed", AmountsToJson(res.borrowed)},
                              {"reclaimed", reclaimed}};
+  for (auto& e : reclaim_events) {
+    int64_t victim = e.at("id").as_int64();
+    std::string victim_tenant(e.at("tenant").as_string());
+    e.erase("id");
+    e.erase("tenant");
+    GANTRY_TRY_STATUS(Audit(*tx, rc, "quota.reclaim", "reservation", N(victim), victim_tenant, e));
+  }
   GANTRY_TRY_STATUS(Audit(*tx, rc, "quota.reserve", "reservation", N(res.id), t.slug, details));
   GANTRY_TRY_STATUS(tx->Commit());
+  for (const auto& line : reclaim_logs) spdlog::warn("{}", line);
   return res;
 }
 

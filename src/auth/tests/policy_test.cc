@@ -66,6 +66,16 @@ TEST(Policy, TenancyActions) {
   EXPECT_FALSE(Allowed(member, "quotas.write"));
 }
 
+TEST(Policy, ATenantViewerMembershipGrantsNoGlobalRole) {
+  core::Principal p;
+  p.user_id = 3;
+  p.tenants = {{7, "acme", core::Role::kViewer}};
+  EXPECT_TRUE(Allowed(p, "cmdb.read"));
+  EXPECT_FALSE(Allowed(p, "metrics.read"));
+  EXPECT_FALSE(Allowed(p, "quotas.reserve"));
+  EXPECT_FALSE(SeesAllTenants(p));
+}
+
 TEST(Password, Argon2idRoundTrip) {
   auto h = HashPassword("correct horse battery").value();
   EXPECT_EQ(0u, h.rfind("$argon2id$", 0));

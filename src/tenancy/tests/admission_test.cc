@@ -123,7 +123,11 @@ TEST_P(AdmissionTest, CohortMembersBorrowUpToTheirBurstAndOwnersReclaim) {
   EXPECT_TRUE(b1->borrowed.empty());
   EXPECT_EQ(kReclaimed, service_.GetReservation(admin_, "alpha", a2->id)->state);
   EXPECT_EQ(kActive, service_.GetReservation(admin_, "alpha", a1->id)->state);
-  EXPECT_EQ(1, AuditCount("quota.reclaim"));
+  auto events = audit_.Search({.action = "quota.reclaim", .limit = 10}).value();
+  ASSERT_EQ(1u, events.size());
+  EXPECT_EQ("alpha", events[0].tenant.value_or(""));
+  EXPECT_EQ(std::to_string(a2->id), events[0].target);
+  EXPECT_TRUE(Contains(events[0].details, "\"for_tenant\":\"beta\"")) << events[0].details;
   EXPECT_EQ(8, View("alpha", kH100).reserved);
   EXPECT_EQ(0, View("alpha", kH100).borrowed);
   EXPECT_EQ(7, View("beta", kH100).reserved);
