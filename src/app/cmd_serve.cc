@@ -38,6 +38,9 @@ struct ServeFlags {
   int read_timeout_s = 30;
   int idle_timeout_s = 60;
   int checkpoint_interval_s = 60;
+  std::string slurm_conf;            // empty: the tools' default (SLURM_CONF or /etc/slurm)
+  std::string slurm_policy = "report";
+  int slurm_sync_interval_s = 0;     // 0: no periodic tenancy.slurm_sync
   bool metrics_public = false;
   bool access_log = true;
   std::string log_level = "info";
@@ -87,6 +90,9 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   po.db_url = f.db;
   po.data_dir = f.data_dir;
   po.pool_size = std::max(8, f.workers + 8);
+  if (!f.slurm_conf.empty()) po.slurm.client.env["SLURM_CONF"] = f.slurm_conf;
+  po.slurm.default_policy =
+      f.slurm_policy == "repair" ? slurm::DriftPolicy::kRepair : slurm::DriftPolicy::kReport;
   auto platform = Platform::Open(po);
   if (!platform) Fail(kExitUnavailable, platform.error().message);
   Platform& p = **platform;
@@ -170,6 +176,31 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
       lock.lock();
     }
   });
+  // Periodic Slurm reconcile: enqueues tenancy.slurm_sync unless one is still queued or running.
+  std::thread slurm_sync([&] {
+    if (f.slurm_sync_interval_s <= 0) return;
+    std::unique_lock lock(stop_mu);
+    while (!stop_cv.wait_for(lock, std::chrono::seconds(f.slurm_sync_interval_s),
+                             [&] { return stopping.load(); })) {
+      lock.unlock();
+      bool busy = false;
+      for (const char* state : {jobs::kQueued, jobs::kRunning}) {
+        jobs::ListFilter lf;
+        lf.type = tenancy::kSlurmSyncJobType;
+        lf.state = state;
+        lf.limit = 1;
+        auto l = p.jobs().List(core::RequestContext::System(), lf);
+        busy = busy || (l && !l->empty());
+      }
+      if (!busy) {
+        auto j = p.jobs().Enqueue(core::RequestContext::System(),
+                                  jobs::NewJob{tenancy::kSlurmSyncJobType, {}, 3, std::nullopt});
+        if (!j) spdlog::warn("cannot enqueue the Slurm sync: {}", j.error().message);
+        else workers.Poke();
+      }
+      lock.lock();
+    }
+  });
   std::thread watcher([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
@@ -188,6 +219,7 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   stop_cv.notify_all();
   checkpointer.join();
   cmdb_sync.join();
+  slurm_sync.join();
   if (auto st = p.audit().Checkpoint(); !st) spdlog::warn("final audit checkpoint failed: {}", st.error().message);
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
@@ -225,6 +257,15 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--idle-timeout", f->idle_timeout_s, "Seconds an idle keep-alive connection stays open")->capture_default_str();
   cmd->add_option("--checkpoint-interval", f->checkpoint_interval_s, "Seconds between signed audit checkpoints")
       ->check(CLI::Range(1, 86400))->capture_default_str();
+  cmd->add_option("--slurm-conf", f->slurm_conf,
+                  "slurm.conf of the cluster Gantry enforces quotas in (sets SLURM_CONF for the Slurm tools)")
+      ->envname("GANTRY_SLURM_CONF");
+  cmd->add_option("--slurm-policy", f->slurm_policy,
+                  "Default policy of tenancy.slurm_sync: report (flag drift) or repair (fix it)")
+      ->envname("GANTRY_SLURM_POLICY")->check(CLI::IsMember({"report", "repair"}))->capture_default_str();
+  cmd->add_option("--slurm-sync-interval", f->slurm_sync_interval_s,
+                  "Seconds between periodic tenancy.slurm_sync jobs (0: off)")
+      ->envname("GANTRY_SLURM_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
   cmd->add_flag("--metrics-public", f->metrics_public, "Serve /metrics without authentication");
   cmd->add_flag("!--no-access-log", f->access_log, "Do not log every request");
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn or error")

@@ -26,6 +26,7 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   } else if (o.require_key) {
     return key.error();
   }
+  p->slurm_ = o.slurm;
   const core::Clock& clock = core::SystemClock::Get();
   p->audit_ = std::make_unique<audit::Service>(*p->db_, clock, p->key_);
   p->auth_ = std::make_unique<auth::Service>(*p->db_, *p->audit_, clock);
@@ -88,6 +89,8 @@ void RegisterCoreJobTypes(Platform& platform) {
         return o;
       },
       true});
+
+  tenancy::RegisterSlurmSyncJobType(platform.job_types(), platform.db(), platform.slurm());
 }
 
 }  // namespace gantry::app

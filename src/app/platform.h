@@ -14,6 +14,7 @@
 #include "jobs/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
+#include "tenancy/slurm_sync.h"
 
 namespace gantry::app {
 
@@ -24,6 +25,9 @@ struct PlatformOptions {
   bool require_key = true;   // fail when the key is missing
   bool migrate = true;
   int pool_size = 16;
+  // Slurm connection and policy of the tenancy.slurm_sync job and the Slurm routes (gantry
+  // serve: --slurm-conf, --slurm-policy).
+  tenancy::SlurmSyncConfig slurm;
 };
 
 class Platform {
@@ -40,11 +44,13 @@ class Platform {
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
   const core::Clock& clock() const { return core::SystemClock::Get(); }
+  const tenancy::SlurmSyncConfig& slurm() const { return slurm_; }
 
  private:
   Platform() = default;
   std::unique_ptr<store::Database> db_;
   std::optional<audit::SigningKey> key_;
+  tenancy::SlurmSyncConfig slurm_;
   core::MetricsRegistry metrics_;
   std::unique_ptr<audit::Service> audit_;
   std::unique_ptr<auth::Service> auth_;
@@ -56,7 +62,7 @@ class Platform {
 
 std::string SigningKeyPath(const std::string& data_dir);
 
-// Registers the built-in job types (demo.sleep, audit.checkpoint).
+// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync).
 void RegisterCoreJobTypes(Platform& platform);
 
 }  // namespace gantry::app

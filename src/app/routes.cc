@@ -7,6 +7,7 @@
 #include "jobs/http_api.h"
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
+#include "tenancy/slurm_sync.h"
 
 namespace gantry::app::openapi {
 const std::vector<core::EmbeddedFile>& EmbeddedFiles();
@@ -56,6 +57,7 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   audit::RegisterRoutes(router, platform.audit());
   jobs::RegisterRoutes(router, platform.jobs(), options.workers);
   tenancy::RegisterRoutes(router, platform.tenancy());
+  tenancy::RegisterSlurmRoutes(router, platform.tenancy(), platform.jobs(), platform.slurm());
   cmdb::RegisterRoutes(router, platform.cmdb());
   cmdb::RegisterImportRoutes(router, platform.cmdb());
 }
