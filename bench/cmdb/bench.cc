@@ -309,10 +309,17 @@ struct Series {
 struct Query {
   std::string name;
   std::vector<int64_t> targets;
-  std::function<int64_t(const cmdb::GraphIndex&, int64_t)> graph;  // returns CIs incl. the start
+  // The CIs of the answer, the start included (timed: only their number is used).
+  std::function<std::vector<int64_t>(const cmdb::GraphIndex&, int64_t)> graph;
   std::string sqlite_sql, pg_sql;
   int cte_iterations;
 };
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  const size_t pos = s.rfind(from);
+  if (pos == std::string::npos) Die("cannot rewrite the CTE: " + s);
+  return s.replace(pos, from.size(), to);
+}
 
 int64_t CountCte(store::Database& db, const std::string& sql, int64_t target) {
   auto rs = Must(db.Query(sql, {target}), "CTE");
@@ -377,6 +384,12 @@ int main(int argc, char** argv) {
   if (!a.pg.empty()) {
     LoadPostgres(a);
     pg = Must(store::Open(a.pg, {.pool_size = 1}), "open " + a.pg);
+    // The same index build from PostgreSQL (how a replica of a scaled-out Gantry starts).
+    cmdb::GraphIndex from_pg(cmdb::BuiltinRelationTypes());
+    auto t0 = Clock::now();
+    Must(from_pg.Load(*pg), "GraphIndex::Load from PostgreSQL");
+    const auto pst = from_pg.Stats();
+    std::printf("RESULT graph_load_postgres nodes=%zu edges=%zu seconds=%.2f\n", pst.nodes, pst.edges, Seconds(t0));
   }
   std::fflush(stdout);
 
@@ -388,15 +401,17 @@ int main(int argc, char** argv) {
   const std::vector<std::string> physical = {"located_in", "contains", "connected_to", "powered_by"};
   const size_t unbounded = 100'000'000;
   const int n = a.iterations;
-  auto impact = [&](const cmdb::GraphIndex& g, int64_t id) {
-    return static_cast<int64_t>(g.ImpactOf(id, {0, unbounded, {}}).nodes.size()) + 1;
+  auto ids_of = [](const cmdb::TraversalResult& r) {
+    std::vector<int64_t> ids = {r.start};
+    ids.reserve(r.nodes.size() + 1);
+    for (const auto& n : r.nodes) ids.push_back(n.id);
+    return ids;
   };
-  auto upstream = [&](const cmdb::GraphIndex& g, int64_t id) {
-    return static_cast<int64_t>(g.UpstreamOf(id, {0, unbounded, {}}).nodes.size()) + 1;
-  };
+  auto impact = [&](const cmdb::GraphIndex& g, int64_t id) { return ids_of(g.ImpactOf(id, {0, unbounded, {}})); };
+  auto upstream = [&](const cmdb::GraphIndex& g, int64_t id) { return ids_of(g.UpstreamOf(id, {0, unbounded, {}})); };
   auto neighbourhood = [&](const std::vector<std::string>& types) {
     return [&, types](const cmdb::GraphIndex& g, int64_t id) {
-      return static_cast<int64_t>(g.Neighbourhood(id, {a.depth, unbounded, types, false}).nodes.size()) + 1;
+      return ids_of(g.Neighbourhood(id, {a.depth, unbounded, types, false}));
     };
   };
   using B = store::Backend;
@@ -419,15 +434,16 @@ int main(int argc, char** argv) {
     std::string query, engine;
     Series s;
     int mismatches = 0;
+    int sets_compared = 0;
   };
   std::vector<Row> rows;
   for (const auto& q : queries) {
-    Row g{q.name, "GraphIndex", {}, 0}, lite{q.name, "SQLite CTE", {}, 0}, post{q.name, "PostgreSQL CTE", {}, 0};
+    Row g{q.name, "GraphIndex", {}, 0, 0}, lite{q.name, "SQLite CTE", {}, 0, 0}, post{q.name, "PostgreSQL CTE", {}, 0, 0};
     std::vector<std::vector<double>> rounds(q.targets.size());  // per target
     for (int round = 0; round < std::max(a.graph_rounds, 1); ++round) {
       for (size_t i = 0; i < q.targets.size(); ++i) {
         auto t0 = Clock::now();
-        int64_t c = q.graph(graph, q.targets[i]);
+        auto c = static_cast<int64_t>(q.graph(graph, q.targets[i]).size());
         rounds[i].push_back(Seconds(t0) * 1e3);
         if (round == 0) g.s.counts.push_back(c);
       }
@@ -447,6 +463,22 @@ int main(int argc, char** argv) {
                        static_cast<long long>(c));
         }
       }
+      // Untimed: the first target's answer compared CI by CI, not only by count.
+      if (q.cte_iterations > 0) {
+        auto mine = q.graph(graph, q.targets[0]);
+        const std::string list_sql = Replace(*sql, "SELECT count(DISTINCT id) FROM", "SELECT DISTINCT id FROM");
+        auto rs = Must(db->Query(list_sql, {q.targets[0]}), "CTE ids");
+        std::vector<int64_t> theirs;
+        for (const auto& r : rs.rows) theirs.push_back(r.Int(0));
+        std::sort(mine.begin(), mine.end());
+        std::sort(theirs.begin(), theirs.end());
+        row->sets_compared = 1;
+        if (mine != theirs) {
+          ++row->mismatches;
+          std::fprintf(stderr, "MISMATCH %s %s target=%lld: the CI sets differ\n", q.name.c_str(), row->engine.c_str(),
+                       static_cast<long long>(q.targets[0]));
+        }
+      }
       std::printf("progress: %s, %s done\n", q.name.c_str(), row->engine.c_str());
       std::fflush(stdout);
     }
@@ -455,14 +487,16 @@ int main(int argc, char** argv) {
     if (pg) rows.push_back(std::move(post));
   }
 
-  std::printf("\n| query | engine | runs | p50 ms | p99 ms | CIs per answer (mean) | same answer as GraphIndex | GraphIndex speed-up (p50 / p99) |\n");
+  std::printf("\n| query | engine | runs | p50 ms | p99 ms | CIs per answer (mean) | same answer as GraphIndex (counts; CI sets) | GraphIndex speed-up (p50 / p99) |\n");
   std::printf("| --- | --- | ---: | ---: | ---: | ---: | --- | --- |\n");
   const Row* base = nullptr;
   for (const auto& r : rows) {
     if (r.engine == "GraphIndex") base = &r;
     if (r.s.Runs() == 0) continue;  // --cte-iterations 0
-    std::string same = r.engine == "GraphIndex" ? "—" : r.mismatches == 0 ? "yes (all " + std::to_string(r.s.ms.size()) + ")"
-                                                                          : "NO: " + std::to_string(r.mismatches) + " differ";
+    std::string same = r.engine == "GraphIndex" ? "—"
+                       : r.mismatches == 0
+                           ? "yes: " + std::to_string(r.s.ms.size()) + " counts, " + std::to_string(r.sets_compared) + " set"
+                           : "NO: " + std::to_string(r.mismatches) + " differ";
     // Against GraphIndex on the same targets (a CTE may run on the first few only).
     const Series same_targets = base->s.First(r.s.counts.size());
     std::string ratio = r.engine == "GraphIndex"

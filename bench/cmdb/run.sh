@@ -5,8 +5,10 @@
 #   bench/cmdb/run.sh [--scale 1.0] [--iterations 50] [--cte-iterations 50] [--big-cte-iterations 5]
 #                     [--no-pg] [--keep DIR]
 #
-# BUILD_DIR (default build-rel) must be a Release tree; the two programs are built there first.
-# Everything else lives in a temporary directory under /tmp, removed at exit unless --keep.
+# BUILD_DIR (default build-rel) is a Release tree, configured if missing; the two programs are
+# built there first (JOBS_BUILD parallel jobs, default 2). Everything else lives in a temporary
+# directory under /tmp, removed at exit (with --keep DIR, the logs are copied there first).
+# Exit status 2: some answer differed between GraphIndex and a CTE (MISMATCH lines on stderr).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,7 +31,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-ninja -C "$BUILD" gantry_cmdb_gen gantry_cmdb_bench >/dev/null
+if [ ! -f "$BUILD/build.ninja" ]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGANTRY_BUILD_BENCH=ON >/dev/null
+fi
+ninja -C "$BUILD" -j "${JOBS_BUILD:-2}" gantry_cmdb_gen gantry_cmdb_bench >/dev/null
 GEN=$BUILD/bench/cmdb/gantry_cmdb_gen
 BENCH=$BUILD/bench/cmdb/gantry_cmdb_bench
 

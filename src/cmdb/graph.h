@@ -11,7 +11,7 @@
 // so every relationship costs 16 bytes of adjacency and a traversal skips a run of entries no
 // rule follows in O(log degree) — a service deployed on 20,000 servers does not cost 20,000
 // steps to every impact question that reaches it. Type names are interned (uint16). Measured at
-// 1M CIs and 3.4M relationships: ~45 bytes per relationship (docs/benchmarks.md, "CMDB").
+// 1M CIs and 3.4M relationships: 48 bytes per relationship (docs/benchmarks.md, "CMDB").
 //
 // Per-CI vectors rather than CSR arrays with a delta overlay: the index changes after every
 // commit, and vectors take each change in O(degree) with no compaction pass; CSR would save the
@@ -23,8 +23,13 @@
 // empty or holds from's CI type); reverse means a failure of `to` affects `from` (when
 // reverse_to_types is empty or holds to's CI type). Relationship types the index does not know
 // carry no impact. ImpactOf follows these steps from the failing CI; UpstreamOf follows them
-// backwards. Every answer carries a parent pointer per CI, so each CI's explanation path
-// (PathTo) is a shortest chain of hops, and every hop points the way the failure travels.
+// backwards. A failure does not bounce back over the relationship type it arrived by unless the
+// CI it came through is an uplink (one with its own upstream over another type): a failing GPU
+// degrades its server but not the server's other GPUs, a failing downlink port its switch but
+// not the switch's other ports, while a failing NIC or leaf uplink cuts its whole container off
+// (docs/cmdb.md). The answer does not depend on the order of the walk. Every answer carries a
+// parent pointer per CI, so each CI's explanation (PathTo) is a chain of hops the rules allow,
+// usually a shortest one, and every hop points the way the failure travels.
 //
 // Thread-safety: every method may be called from any thread. Queries share a reader lock;
 // mutations and SetRelationTypes take the writer lock (O(degree) each). Load() reads the
@@ -138,7 +143,7 @@ struct PathResult {
 // One answer of CommonUpstream.
 struct CommonCause {
   int64_t ci = 0;
-  // CIs that fail together with `ci` (each is upstream of the other, e.g. a switch and its
+  // CIs that fail together with `ci` (each is upstream of the other, e.g. a switch and its uplink
   // ports), by id, at most 64 listed; group_size counts them all plus `ci`.
   std::vector<int64_t> fail_together;
   size_t group_size = 1;
@@ -152,14 +157,14 @@ struct CommonCause {
 //     alerting CIs that some CI covers (ties: the subset that comes first in input order), and
 //     only that subset is `covered`.
 //  3. Candidates that are upstream of each other fail together: they form one group (a strongly
-//     connected component, such as a switch and its ports).
+//     connected component of the impact steps among candidates, such as a switch and its uplinks).
 //  4. A group is kept when, for every covered CI, some impact path runs from the group to it on
 //     which no other candidate lies; otherwise it acts only through a closer common cause (the
 //     spine behind a shared leaf switch, the room around a shared rack) and is dropped. A group
 //     with no candidate downstream of it is always kept, so the answer is never empty.
 //  5. Each kept group is reported by its member with the most impact steps to other members
-//     (the switch rather than one of its ports; ties: lowest id), with a shortest path to each
-//     covered CI. Causes come in order of total path length, then id.
+//     (the switch rather than one of its ports; ties: lowest id), with the path UpstreamOf would
+//     give to each covered CI. Causes come in order of total path length, then id.
 struct CommonUpstreamResult {
   bool common = false;
   std::vector<int64_t> covered;    // the alerting CIs the causes explain, in input order
