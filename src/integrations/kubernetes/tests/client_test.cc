@@ -53,7 +53,7 @@ class RecordedTransport : public Transport {
 
   core::Result<HttpResponse> Send(const HttpRequest& request) override {
     ++calls_;
-    char prefix[8];
+    char prefix[16];
     std::snprintf(prefix, sizeof prefix, "%02d", calls_);
     auto req_file = dir_ / (std::string(prefix) + "-request.http");
     auto resp_file = dir_ / (std::string(prefix) + "-response.http");
