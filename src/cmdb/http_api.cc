@@ -211,20 +211,19 @@ void RegisterRoutes(http::Router& router, Service& s) {
     GANTRY_TRY(auto o, s.Context(c.rc, c.Param("ref")));
     return Response::Json(o);
   });
-  router.Add({"GET", "/api/v1/cmdb/cis/{ref}/impact", "cmdb.read"}, [&s](Context& c) -> Result<Response> {
-    GANTRY_TRY_STATUS(http::OnlyQuery(c.request, {"depth", "limit"}));
-    GANTRY_TRY(auto depth, IntOr(c.request, "depth", 32, 1, 64));
-    GANTRY_TRY(auto limit, IntOr(c.request, "limit", 10000, 1, 1000000));
-    GANTRY_TRY(auto o, s.Impact(c.rc, c.Param("ref"), depth, limit));
-    return Response::Json(o);
-  });
-  router.Add({"GET", "/api/v1/cmdb/cis/{ref}/root-cause", "cmdb.read"}, [&s](Context& c) -> Result<Response> {
-    GANTRY_TRY_STATUS(http::OnlyQuery(c.request, {"depth", "limit"}));
-    GANTRY_TRY(auto depth, IntOr(c.request, "depth", 32, 1, 64));
-    GANTRY_TRY(auto limit, IntOr(c.request, "limit", 10000, 1, 1000000));
-    GANTRY_TRY(auto o, s.RootCause(c.rc, c.Param("ref"), depth, limit));
-    return Response::Json(o);
-  });
+  // Impact and root cause: the same walk in opposite directions, the same parameters.
+  using Walk = core::Result<core::json::object> (Service::*)(const core::RequestContext&, std::string_view, int, int);
+  for (auto [suffix, walk] : {std::pair<const char*, Walk>{"impact", &Service::Impact},
+                              std::pair<const char*, Walk>{"root-cause", &Service::RootCause}}) {
+    router.Add({"GET", std::string("/api/v1/cmdb/cis/{ref}/") + suffix, "cmdb.read"},
+               [&s, walk](Context& c) -> Result<Response> {
+                 GANTRY_TRY_STATUS(http::OnlyQuery(c.request, {"depth", "limit"}));
+                 GANTRY_TRY(auto depth, IntOr(c.request, "depth", 32, 1, 64));
+                 GANTRY_TRY(auto limit, IntOr(c.request, "limit", 10000, 1, 1000000));
+                 GANTRY_TRY(auto o, (s.*walk)(c.rc, c.Param("ref"), depth, limit));
+                 return Response::Json(o);
+               });
+  }
   router.Add({"GET", "/api/v1/cmdb/cis/{ref}/neighbourhood", "cmdb.read"}, [&s](Context& c) -> Result<Response> {
     GANTRY_TRY_STATUS(http::OnlyQuery(c.request, {"depth", "limit"}));
     GANTRY_TRY(auto depth, IntOr(c.request, "depth", 2, 1, 12));
