@@ -10,6 +10,7 @@
 #include "app/commands.h"
 #include "app/platform.h"
 #include "app/routes.h"
+#include "app/serve_lifecycle.h"
 #include "audit/http_api.h"
 #include "auth/http_api.h"
 #include "auth/policy.h"
@@ -45,6 +46,7 @@ struct ServeFlags {
   bool access_log = true;
   std::string log_level = "info";
   std::string log_format = "text";
+  LifecycleFlags lifecycle;
 };
 
 // Applies keys of a YAML config file to options not given on the command line or environment.
@@ -93,6 +95,7 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   if (!f.slurm_conf.empty()) po.slurm.client.env["SLURM_CONF"] = f.slurm_conf;
   po.slurm.default_policy =
       f.slurm_policy == "repair" ? slurm::DriftPolicy::kRepair : slurm::DriftPolicy::kReport;
+  ApplyLifecycleFlags(f.lifecycle, po);
   auto platform = Platform::Open(po);
   if (!platform) Fail(kExitUnavailable, platform.error().message);
   Platform& p = **platform;
@@ -154,6 +157,8 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
     std::filesystem::rename(tmp, f.port_file);
   }
   workers.Start();
+  LifecycleBackground lifecycle_background(f.lifecycle, p, workers);
+  lifecycle_background.Start();
 
   std::atomic<bool> stopping{false};
   std::mutex stop_mu;
@@ -211,6 +216,7 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
 
   (*server)->Run();
   spdlog::info("HTTP server drained; stopping job workers");
+  lifecycle_background.Stop();
   workers.Stop();
   {
     std::lock_guard lock(stop_mu);
@@ -266,6 +272,7 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--slurm-sync-interval", f->slurm_sync_interval_s,
                   "Seconds between periodic tenancy.slurm_sync jobs (0: off)")
       ->envname("GANTRY_SLURM_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  AddLifecycleFlags(cmd, f->lifecycle);
   cmd->add_flag("--metrics-public", f->metrics_public, "Serve /metrics without authentication");
   cmd->add_flag("!--no-access-log", f->access_log, "Do not log every request");
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn or error")

@@ -7,6 +7,12 @@
 
 namespace gantry::app {
 
+// How the lifecycle powers nodes and sets their boot device. Until the hardware module is
+// wired in, nodes have no BMC to drive (operations fail with the reason).
+std::unique_ptr<lifecycle::NodeControl> MakeNodeControl(Platform&) {
+  return std::make_unique<lifecycle::NoControl>();
+}
+
 std::string SigningKeyPath(const std::string& data_dir) {
   return (data_dir.empty() ? std::string(".") : data_dir) + "/audit-signing.key";
 }
@@ -36,6 +42,16 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   if (o.migrate) {
     GANTRY_TRY_STATUS(p->cmdb_->Init());
   }
+  lifecycle::Options lo = o.lifecycle;
+  if (lo.image_dir.empty()) lo.image_dir = (o.data_dir.empty() ? std::string(".") : o.data_dir) + "/images";
+  p->node_control_ = MakeNodeControl(*p);
+  p->lifecycle_ = std::make_unique<lifecycle::Service>(*p->db_, *p->audit_, clock, *p->jobs_, p->cmdb_.get(),
+                                                       *p->node_control_, lo);
+  if (o.migrate) {
+    GANTRY_TRY_STATUS(p->lifecycle_->Init());
+  }
+  p->lifecycle_->RegisterJobTypes(p->job_types_);
+  lifecycle::RegisterPlaybookJobType(p->job_types_, *p->cmdb_, o.playbooks);
   RegisterCoreJobTypes(*p);
   return p;
 }

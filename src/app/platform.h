@@ -12,6 +12,8 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "jobs/service.h"
+#include "lifecycle/playbook.h"
+#include "lifecycle/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
 #include "tenancy/slurm_sync.h"
@@ -28,6 +30,10 @@ struct PlatformOptions {
   // Slurm connection and policy of the tenancy.slurm_sync job and the Slurm routes (gantry
   // serve: --slurm-conf, --slurm-policy).
   tenancy::SlurmSyncConfig slurm;
+  // Bare-metal lifecycle: boot URL, images, templates, timeouts (gantry serve: --boot-url, ...).
+  // image_dir defaults to DATA_DIR/images.
+  lifecycle::Options lifecycle;
+  lifecycle::PlaybookOptions playbooks;
 };
 
 class Platform {
@@ -40,6 +46,7 @@ class Platform {
   jobs::Service& jobs() { return *jobs_; }
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
+  lifecycle::Service& lifecycle() { return *lifecycle_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -58,9 +65,14 @@ class Platform {
   std::unique_ptr<jobs::Service> jobs_;
   std::unique_ptr<tenancy::Service> tenancy_;
   std::unique_ptr<cmdb::Service> cmdb_;
+  std::unique_ptr<lifecycle::NodeControl> node_control_;
+  std::unique_ptr<lifecycle::Service> lifecycle_;
 };
 
 std::string SigningKeyPath(const std::string& data_dir);
+
+// The NodeControl the lifecycle drives nodes' power and boot device with.
+std::unique_ptr<lifecycle::NodeControl> MakeNodeControl(Platform& platform);
 
 // Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync).
 void RegisterCoreJobTypes(Platform& platform);

@@ -5,6 +5,7 @@
 #include "cmdb/http_api.h"
 #include "core/embedded.h"
 #include "jobs/http_api.h"
+#include "lifecycle/http_api.h"
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
 #include "tenancy/slurm_sync.h"
@@ -60,6 +61,7 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   tenancy::RegisterSlurmRoutes(router, platform.tenancy(), platform.jobs(), platform.slurm());
   cmdb::RegisterRoutes(router, platform.cmdb());
   cmdb::RegisterImportRoutes(router, platform.cmdb());
+  lifecycle::RegisterRoutes(router, platform.lifecycle(), platform.cmdb());
 }
 
 }  // namespace gantry::app

@@ -38,6 +38,17 @@ const std::vector<PolicyRule>& PolicyTable() {
       {"tenants.members", {Role::kAdmin, Role::kTenantAdmin}},
       {"quotas.write", {Role::kAdmin}},
       {"quotas.reserve", {Role::kAdmin, Role::kOperator, Role::kTenantAdmin, Role::kTenantMember}},
+      // Bare-metal lifecycle: operators run nodes through their states (nodes.operate), admins
+      // register OS images; the inventory feeds Ansible. Boot endpoints (/boot/...) are public.
+      {"nodes.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
+      {"nodes.write", {Role::kAdmin, Role::kOperator}},
+      {"nodes.operate", {Role::kAdmin, Role::kOperator}},
+      {"images.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
+      {"images.write", {Role::kAdmin}},
+      {"templates.read", {Role::kAdmin, Role::kOperator, Role::kAuditor}},
+      {"templates.write", {Role::kAdmin, Role::kOperator}},
+      {"discovery.write", {Role::kAdmin, Role::kOperator}},
+      {"inventory.read", {Role::kAdmin, Role::kOperator, Role::kViewer}},
       // Server metrics.
       {"metrics.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
   };

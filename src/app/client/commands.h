@@ -6,6 +6,7 @@
 //   audit                            commands_audit.cc
 //   tenant, project, quota           commands_tenancy.cc
 //   ci, change                       commands_cmdb.cc
+//   node (lifecycle), inventory, image, template   commands_lifecycle.cc
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,17 @@ void RegisterJobCommands(CLI::App& app, IoPtr io);    // jobs list|show|cancel|r
 void RegisterAuditCommands(CLI::App& app, IoPtr io);  // audit search
 void RegisterTenancyCommands(CLI::App& app, IoPtr io);  // tenant ..., project ..., quota ...
 void RegisterCmdbCommands(CLI::App& app, IoPtr io);   // ci ..., change ...
+// node commission|deploy|release|rescue|..., inventory, image ..., template ...
+void RegisterLifecycleCommands(CLI::App& app, IoPtr io);
+
+// The `node` command group, created by whichever module registers first (lifecycle and hardware
+// both add subcommands to it).
+CLI::App* NodeGroup(CLI::App& app);
+
+class Session;
+// Follows job `id` until it ends (progress line, new log lines); exits 0 when it succeeded,
+// otherwise fails the command with the job's error (commands_jobs.cc).
+void WatchJob(Session& s, int64_t id);
 
 // `jobs run --param key=value ...` → {"key": value}; a value that is a whole number becomes a
 // JSON integer, anything else a string. kInvalidArgument on a missing '=' or a repeated key.

@@ -42,6 +42,8 @@ std::string Str(const json::value& job, std::string_view key) { return FieldText
 
 std::string JobPath(int64_t id) { return "/api/v1/jobs/" + std::to_string(id); }
 
+}  // namespace
+
 // Follows job `id` until it ends. Exit 0 when it succeeded; otherwise Fail.
 void WatchJob(Session& s, int64_t id) {
   InterruptGuard guard;
@@ -66,6 +68,8 @@ void WatchJob(Session& s, int64_t id) {
   }
   app::Fail(kExitError, "job " + std::to_string(id) + " failed" + (why.empty() ? "" : ": " + why));
 }
+
+namespace {
 
 std::unique_ptr<Session> OpenInterruptible(const GlobalFlags& flags, const Io& io) {
   return Session::Open(flags, io, {.cancel = &g_interrupted});
