@@ -12,6 +12,9 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "jobs/service.h"
+#include "metering/billing.h"
+#include "metering/remote_write.h"
+#include "metering/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
 #include "tenancy/slurm_sync.h"
@@ -28,6 +31,8 @@ struct PlatformOptions {
   // Slurm connection and policy of the tenancy.slurm_sync job and the Slurm routes (gantry
   // serve: --slurm-conf, --slurm-policy).
   tenancy::SlurmSyncConfig slurm;
+  // Metering: late window, clock skew, currency (gantry serve: --metering-late-window, ...).
+  metering::Options metering;
 };
 
 class Platform {
@@ -40,6 +45,9 @@ class Platform {
   jobs::Service& jobs() { return *jobs_; }
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
+  metering::Service& metering() { return *metering_; }
+  metering::Billing& billing() { return *billing_; }
+  metering::RemoteWriteReceiver& remote_write() { return *remote_write_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -58,6 +66,9 @@ class Platform {
   std::unique_ptr<jobs::Service> jobs_;
   std::unique_ptr<tenancy::Service> tenancy_;
   std::unique_ptr<cmdb::Service> cmdb_;
+  std::unique_ptr<metering::Service> metering_;
+  std::unique_ptr<metering::Billing> billing_;
+  std::unique_ptr<metering::RemoteWriteReceiver> remote_write_;
 };
 
 std::string SigningKeyPath(const std::string& data_dir);
