@@ -14,6 +14,9 @@
 #include "jobs/service.h"
 #include "lifecycle/playbook.h"
 #include "lifecycle/service.h"
+#include "metering/billing.h"
+#include "metering/remote_write.h"
+#include "metering/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
 #include "tenancy/slurm_sync.h"
@@ -34,6 +37,8 @@ struct PlatformOptions {
   // image_dir defaults to DATA_DIR/images.
   lifecycle::Options lifecycle;
   lifecycle::PlaybookOptions playbooks;
+  // Metering: late window, clock skew, currency (gantry serve: --metering-late-window, ...).
+  metering::Options metering;
 };
 
 class Platform {
@@ -47,6 +52,9 @@ class Platform {
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
   lifecycle::Service& lifecycle() { return *lifecycle_; }
+  metering::Service& metering() { return *metering_; }
+  metering::Billing& billing() { return *billing_; }
+  metering::RemoteWriteReceiver& remote_write() { return *remote_write_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -67,6 +75,9 @@ class Platform {
   std::unique_ptr<cmdb::Service> cmdb_;
   std::unique_ptr<lifecycle::NodeControl> node_control_;
   std::unique_ptr<lifecycle::Service> lifecycle_;
+  std::unique_ptr<metering::Service> metering_;
+  std::unique_ptr<metering::Billing> billing_;
+  std::unique_ptr<metering::RemoteWriteReceiver> remote_write_;
 };
 
 std::string SigningKeyPath(const std::string& data_dir);

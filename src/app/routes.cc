@@ -6,6 +6,8 @@
 #include "core/embedded.h"
 #include "jobs/http_api.h"
 #include "lifecycle/http_api.h"
+#include "metering/http_api.h"
+#include "metering/remote_write.h"
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
 #include "tenancy/slurm_sync.h"
@@ -62,6 +64,8 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   cmdb::RegisterRoutes(router, platform.cmdb());
   cmdb::RegisterImportRoutes(router, platform.cmdb());
   lifecycle::RegisterRoutes(router, platform.lifecycle(), platform.cmdb());
+  metering::RegisterRoutes(router, platform.metering(), platform.billing());
+  metering::RegisterRemoteWriteRoutes(router, platform.remote_write());
 }
 
 }  // namespace gantry::app

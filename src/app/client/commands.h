@@ -39,6 +39,7 @@ class Session;
 // Follows job `id` until it ends (progress line, new log lines); exits 0 when it succeeded,
 // otherwise fails the command with the job's error (commands_jobs.cc).
 void WatchJob(Session& s, int64_t id);
+void RegisterMeteringCommands(CLI::App& app, IoPtr io);  // usage, price, invoice, budget
 
 // `jobs run --param key=value ...` → {"key": value}; a value that is a whole number becomes a
 // JSON integer, anything else a string. kInvalidArgument on a missing '=' or a repeated key.
