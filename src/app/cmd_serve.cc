@@ -41,6 +41,8 @@ struct ServeFlags {
   std::string slurm_conf;            // empty: the tools' default (SLURM_CONF or /etc/slurm)
   std::string slurm_policy = "report";
   int slurm_sync_interval_s = 0;     // 0: no periodic tenancy.slurm_sync
+  std::vector<std::string> notify_webhooks;  // incident notifications
+  int agent_port = 9400;             // port of `gantry agent` in the HTTP SD targets
   bool metrics_public = false;
   bool access_log = true;
   std::string log_level = "info";
@@ -93,6 +95,8 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   if (!f.slurm_conf.empty()) po.slurm.client.env["SLURM_CONF"] = f.slurm_conf;
   po.slurm.default_policy =
       f.slurm_policy == "repair" ? slurm::DriftPolicy::kRepair : slurm::DriftPolicy::kReport;
+  po.monitoring.notify_webhooks = f.notify_webhooks;
+  po.monitoring.targets.agent_port = f.agent_port;
   auto platform = Platform::Open(po);
   if (!platform) Fail(kExitUnavailable, platform.error().message);
   Platform& p = **platform;
@@ -266,6 +270,11 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--slurm-sync-interval", f->slurm_sync_interval_s,
                   "Seconds between periodic tenancy.slurm_sync jobs (0: off)")
       ->envname("GANTRY_SLURM_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--notify-webhook", f->notify_webhooks,
+                  "URL that receives every incident change as JSON (repeatable)")
+      ->envname("GANTRY_NOTIFY_WEBHOOK");
+  cmd->add_option("--agent-port", f->agent_port, "Port of `gantry agent` in the Prometheus HTTP SD targets")
+      ->check(CLI::Range(1, 65535))->capture_default_str();
   cmd->add_flag("--metrics-public", f->metrics_public, "Serve /metrics without authentication");
   cmd->add_flag("!--no-access-log", f->access_log, "Do not log every request");
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn or error")

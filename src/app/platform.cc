@@ -36,6 +36,7 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   if (o.migrate) {
     GANTRY_TRY_STATUS(p->cmdb_->Init());
   }
+  p->monitoring_ = std::make_unique<monitoring::Service>(*p->db_, *p->audit_, *p->cmdb_, clock, o.monitoring);
   RegisterCoreJobTypes(*p);
   return p;
 }

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "jobs/service.h"
+#include "monitoring/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
 #include "tenancy/slurm_sync.h"
@@ -28,6 +29,9 @@ struct PlatformOptions {
   // Slurm connection and policy of the tenancy.slurm_sync job and the Slurm routes (gantry
   // serve: --slurm-conf, --slurm-policy).
   tenancy::SlurmSyncConfig slurm;
+  // Monitoring: notification webhooks, agent port in the HTTP SD targets (gantry serve:
+  // --notify-webhook, --agent-port).
+  monitoring::MonitoringConfig monitoring;
 };
 
 class Platform {
@@ -40,6 +44,7 @@ class Platform {
   jobs::Service& jobs() { return *jobs_; }
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
+  monitoring::Service& monitoring() { return *monitoring_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -58,6 +63,7 @@ class Platform {
   std::unique_ptr<jobs::Service> jobs_;
   std::unique_ptr<tenancy::Service> tenancy_;
   std::unique_ptr<cmdb::Service> cmdb_;
+  std::unique_ptr<monitoring::Service> monitoring_;
 };
 
 std::string SigningKeyPath(const std::string& data_dir);

@@ -5,6 +5,7 @@
 #include "cmdb/http_api.h"
 #include "core/embedded.h"
 #include "jobs/http_api.h"
+#include "monitoring/http_api.h"
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
 #include "tenancy/slurm_sync.h"
@@ -57,6 +58,7 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   audit::RegisterRoutes(router, platform.audit());
   jobs::RegisterRoutes(router, platform.jobs(), options.workers);
   tenancy::RegisterRoutes(router, platform.tenancy());
+  monitoring::RegisterRoutes(router, platform.monitoring());
   tenancy::RegisterSlurmRoutes(router, platform.tenancy(), platform.jobs(), platform.slurm());
   cmdb::RegisterRoutes(router, platform.cmdb());
   cmdb::RegisterImportRoutes(router, platform.cmdb());
