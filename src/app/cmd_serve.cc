@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "http/static_files.h"
 #include "jobs/worker.h"
+#include "metering/jobs.h"
 
 namespace gantry::app {
 
@@ -41,6 +42,9 @@ struct ServeFlags {
   std::string slurm_conf;            // empty: the tools' default (SLURM_CONF or /etc/slurm)
   std::string slurm_policy = "report";
   int slurm_sync_interval_s = 0;     // 0: no periodic tenancy.slurm_sync
+  int metering_interval_s = 0;       // 0: no periodic metering.slurm_collect + metering.budgets
+  int metering_late_window_h = 168;  // usage older than this is quarantined as late
+  std::string currency = "USD";
   std::vector<std::string> notify_webhooks;  // incident notifications
   int agent_port = 9400;             // port of `gantry agent` in the HTTP SD targets
   bool metrics_public = false;
@@ -93,6 +97,8 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   po.data_dir = f.data_dir;
   po.pool_size = std::max(8, f.workers + 8);
   if (!f.slurm_conf.empty()) po.slurm.client.env["SLURM_CONF"] = f.slurm_conf;
+  po.metering.late_window = int64_t{f.metering_late_window_h} * 3600 * core::kNanosPerSecond;
+  po.metering.currency = f.currency;
   po.slurm.default_policy =
       f.slurm_policy == "repair" ? slurm::DriftPolicy::kRepair : slurm::DriftPolicy::kReport;
   po.monitoring.notify_webhooks = f.notify_webhooks;
@@ -205,6 +211,23 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
       lock.lock();
     }
   });
+  // Periodic metering: Slurm accounting collection and budget evaluation (alerts, holds).
+  std::thread metering_timer([&] {
+    if (f.metering_interval_s <= 0) return;
+    std::unique_lock lock(stop_mu);
+    while (!stop_cv.wait_for(lock, std::chrono::seconds(f.metering_interval_s),
+                             [&] { return stopping.load(); })) {
+      lock.unlock();
+      std::vector<std::string> types = {metering::kBudgetsJobType};
+      if (!f.slurm_conf.empty()) types.insert(types.begin(), metering::kSlurmCollectJobType);
+      for (const auto& type : types) {
+        auto j = p.jobs().Enqueue(core::RequestContext::System(), jobs::NewJob{type, {}, 3, std::nullopt});
+        if (!j) spdlog::warn("cannot enqueue {}: {}", type, j.error().message);
+      }
+      workers.Poke();
+      lock.lock();
+    }
+  });
   std::thread watcher([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
@@ -224,6 +247,7 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   checkpointer.join();
   cmdb_sync.join();
   slurm_sync.join();
+  metering_timer.join();
   if (auto st = p.audit().Checkpoint(); !st) spdlog::warn("final audit checkpoint failed: {}", st.error().message);
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
@@ -270,6 +294,15 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--slurm-sync-interval", f->slurm_sync_interval_s,
                   "Seconds between periodic tenancy.slurm_sync jobs (0: off)")
       ->envname("GANTRY_SLURM_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--metering-interval", f->metering_interval_s,
+                  "Seconds between periodic metering.slurm_collect (with --slurm-conf) and "
+                  "metering.budgets jobs (0: off)")
+      ->envname("GANTRY_METERING_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--metering-late-window", f->metering_late_window_h,
+                  "Hours after which arriving usage is quarantined as late")
+      ->envname("GANTRY_METERING_LATE_WINDOW")->check(CLI::Range(1, 24 * 366))->capture_default_str();
+  cmd->add_option("--currency", f->currency, "Currency of the price book (ISO 4217 code)")
+      ->envname("GANTRY_CURRENCY")->capture_default_str();
   cmd->add_option("--notify-webhook", f->notify_webhooks,
                   "URL that receives every incident change as JSON (repeatable)")
       ->envname("GANTRY_NOTIFY_WEBHOOK");

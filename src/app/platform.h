@@ -12,6 +12,9 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "jobs/service.h"
+#include "metering/billing.h"
+#include "metering/remote_write.h"
+#include "metering/service.h"
 #include "monitoring/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
@@ -29,6 +32,8 @@ struct PlatformOptions {
   // Slurm connection and policy of the tenancy.slurm_sync job and the Slurm routes (gantry
   // serve: --slurm-conf, --slurm-policy).
   tenancy::SlurmSyncConfig slurm;
+  // Metering: late window, clock skew, currency (gantry serve: --metering-late-window, ...).
+  metering::Options metering;
   // Monitoring: notification webhooks, agent port in the HTTP SD targets (gantry serve:
   // --notify-webhook, --agent-port).
   monitoring::MonitoringConfig monitoring;
@@ -44,6 +49,9 @@ class Platform {
   jobs::Service& jobs() { return *jobs_; }
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
+  metering::Service& metering() { return *metering_; }
+  metering::Billing& billing() { return *billing_; }
+  metering::RemoteWriteReceiver& remote_write() { return *remote_write_; }
   monitoring::Service& monitoring() { return *monitoring_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
@@ -63,6 +71,9 @@ class Platform {
   std::unique_ptr<jobs::Service> jobs_;
   std::unique_ptr<tenancy::Service> tenancy_;
   std::unique_ptr<cmdb::Service> cmdb_;
+  std::unique_ptr<metering::Service> metering_;
+  std::unique_ptr<metering::Billing> billing_;
+  std::unique_ptr<metering::RemoteWriteReceiver> remote_write_;
   std::unique_ptr<monitoring::Service> monitoring_;
 };
 

@@ -5,6 +5,8 @@
 #include "cmdb/http_api.h"
 #include "core/embedded.h"
 #include "jobs/http_api.h"
+#include "metering/http_api.h"
+#include "metering/remote_write.h"
 #include "monitoring/http_api.h"
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
@@ -62,6 +64,8 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   tenancy::RegisterSlurmRoutes(router, platform.tenancy(), platform.jobs(), platform.slurm());
   cmdb::RegisterRoutes(router, platform.cmdb());
   cmdb::RegisterImportRoutes(router, platform.cmdb());
+  metering::RegisterRoutes(router, platform.metering(), platform.billing());
+  metering::RegisterRemoteWriteRoutes(router, platform.remote_write());
 }
 
 }  // namespace gantry::app
