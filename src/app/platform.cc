@@ -64,6 +64,7 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   }
   p->lifecycle_->RegisterJobTypes(p->job_types_);
   lifecycle::RegisterPlaybookJobType(p->job_types_, *p->cmdb_, o.playbooks);
+  p->monitoring_ = std::make_unique<monitoring::Service>(*p->db_, *p->audit_, *p->cmdb_, clock, o.monitoring);
   RegisterCoreJobTypes(*p);
   return p;
 }

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "auth/policy.h"
 #include "core/crypto.h"
 #include "jobs/store.h"
 #include "lifecycle/service.h"
@@ -17,10 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-core::Status Require(const core::RequestContext& rc, std::string_view action) {
-  if (rc.principal.auth_method == "system" || auth::Allowed(rc.principal, action)) return {};
-  return core::PermissionDenied("not allowed: " + std::string(action));
-}
 
 core::Status CheckObjectName(const std::string& name, const char* field) {
   bool ok = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
@@ -119,7 +114,7 @@ core::Result<std::string> Service::Render(store::Tx& tx, const std::string& tmpl
 
 core::Result<std::string> Service::RenderFor(const core::RequestContext& rc, std::string_view tmpl,
                                              std::string_view node, const core::json::object& vars) {
-  GANTRY_TRY_STATUS(Require(rc, "templates.read"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "templates.read"));
   GANTRY_TRY(auto tx, db_.Begin(store::TxMode::kRead));
   GANTRY_TRY(auto n, Resolve(*tx, node, false));
   return Render(*tx, std::string(tmpl), n, vars);
@@ -263,7 +258,7 @@ core::Result<std::string> Service::ReadImageFile(std::string_view image, std::st
 core::Result<Image> Service::CreateImage(const core::RequestContext& rc, const std::string& name,
                                          const std::string& description,
                                          const std::map<std::string, ImageSource>& files) {
-  GANTRY_TRY_STATUS(Require(rc, "images.write"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "images.write"));
   GANTRY_TRY_STATUS(CheckObjectName(name, "name"));
   if (description.size() > 1000) return core::InvalidArgument("description must be at most 1000 characters", "description");
   if (!files.count("kernel") || !files.count("initrd")) {
@@ -341,7 +336,7 @@ core::Result<Image> Service::CreateImage(const core::RequestContext& rc, const s
 }
 
 core::Result<Image> Service::GetImage(const core::RequestContext& rc, std::string_view name) {
-  GANTRY_TRY_STATUS(Require(rc, "images.read"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "images.read"));
   GANTRY_TRY(auto tx, db_.Begin(store::TxMode::kRead));
   GANTRY_TRY(auto img, Store::FindImage(*tx, name));
   if (!img) return core::NotFound("no image '" + std::string(name.substr(0, 64)) + "'");
@@ -349,13 +344,13 @@ core::Result<Image> Service::GetImage(const core::RequestContext& rc, std::strin
 }
 
 core::Result<std::vector<Image>> Service::ListImages(const core::RequestContext& rc) {
-  GANTRY_TRY_STATUS(Require(rc, "images.read"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "images.read"));
   GANTRY_TRY(auto tx, db_.Begin(store::TxMode::kRead));
   return Store::ListImages(*tx);
 }
 
 core::Status Service::DeleteImage(const core::RequestContext& rc, std::string_view name) {
-  GANTRY_TRY_STATUS(Require(rc, "images.write"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "images.write"));
   GANTRY_TRY(auto tx, db_.Begin());
   GANTRY_TRY(auto img, Store::FindImage(*tx, name));
   if (!img) return core::NotFound("no image '" + std::string(name.substr(0, 64)) + "'");
@@ -373,7 +368,7 @@ core::Status Service::DeleteImage(const core::RequestContext& rc, std::string_vi
 
 core::Result<Template> Service::PutTemplate(const core::RequestContext& rc, const std::string& name,
                                             const std::string& kind, const std::string& body) {
-  GANTRY_TRY_STATUS(Require(rc, "templates.write"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "templates.write"));
   GANTRY_TRY_STATUS(CheckObjectName(name, "name"));
   if (!IsValidTemplateKind(kind)) {
     return core::InvalidArgument("kind must be kickstart, preseed, cloud-init, autoinstall or script", "kind");
@@ -393,7 +388,7 @@ core::Result<Template> Service::PutTemplate(const core::RequestContext& rc, cons
 }
 
 core::Result<Template> Service::GetTemplate(const core::RequestContext& rc, std::string_view name) {
-  GANTRY_TRY_STATUS(Require(rc, "templates.read"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "templates.read"));
   GANTRY_TRY(auto tx, db_.Begin(store::TxMode::kRead));
   GANTRY_TRY(auto t, Store::FindTemplate(*tx, name));
   if (!t) return core::NotFound("no template '" + std::string(name.substr(0, 64)) + "'");
@@ -401,13 +396,13 @@ core::Result<Template> Service::GetTemplate(const core::RequestContext& rc, std:
 }
 
 core::Result<std::vector<Template>> Service::ListTemplates(const core::RequestContext& rc) {
-  GANTRY_TRY_STATUS(Require(rc, "templates.read"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "templates.read"));
   GANTRY_TRY(auto tx, db_.Begin(store::TxMode::kRead));
   return Store::ListTemplates(*tx);
 }
 
 core::Status Service::DeleteTemplate(const core::RequestContext& rc, std::string_view name) {
-  GANTRY_TRY_STATUS(Require(rc, "templates.write"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "templates.write"));
   GANTRY_TRY(auto tx, db_.Begin());
   GANTRY_TRY(auto t, Store::FindTemplate(*tx, name));
   if (!t) return core::NotFound("no template '" + std::string(name.substr(0, 64)) + "'");

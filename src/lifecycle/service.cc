@@ -11,10 +11,6 @@ namespace gantry::lifecycle {
 
 namespace {
 
-core::Status Require(const core::RequestContext& rc, std::string_view action) {
-  if (rc.principal.auth_method == "system" || auth::Allowed(rc.principal, action)) return {};
-  return core::PermissionDenied("not allowed: " + std::string(action));
-}
 
 core::Status CheckReason(const std::string& reason) {
   if (reason.size() > 1000) return core::InvalidArgument("reason must be at most 1000 characters", "reason");
@@ -40,6 +36,11 @@ bool IsValidIpv4(std::string_view s) {
 }
 
 }  // namespace
+
+core::Status RequireAction(const core::RequestContext& rc, std::string_view action) {
+  if (rc.principal.auth_method == "system" || auth::Allowed(rc.principal, action)) return {};
+  return core::PermissionDenied("not allowed: " + std::string(action));
+}
 
 const char* PowerActionName(PowerAction a) {
   switch (a) {
@@ -126,7 +127,7 @@ void Service::Mirror(const Node& changed) {
 // ---- nodes ----------------------------------------------------------------------------------
 
 core::Result<Node> Service::CreateNode(const core::RequestContext& rc, NewNode in) {
-  GANTRY_TRY_STATUS(Require(rc, "nodes.write"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "nodes.write"));
   auto mac = NormalizeMac(in.mac);
   if (!mac) return core::InvalidArgument("mac must look like 52:54:00:12:34:56", "mac");
   if (in.name.empty()) in.name = DefaultName(*mac);
@@ -159,13 +160,13 @@ core::Result<Node> Service::CreateNode(const core::RequestContext& rc, NewNode i
 }
 
 core::Result<Node> Service::GetNode(const core::RequestContext& rc, std::string_view ref) {
-  GANTRY_TRY_STATUS(Require(rc, "nodes.read"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "nodes.read"));
   GANTRY_TRY(auto tx, db_.Begin(store::TxMode::kRead));
   return Resolve(*tx, ref, false);
 }
 
 core::Result<std::vector<Node>> Service::ListNodes(const core::RequestContext& rc, NodeFilter f) {
-  GANTRY_TRY_STATUS(Require(rc, "nodes.read"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "nodes.read"));
   if (f.state && !IsValidState(*f.state)) return core::InvalidArgument("unknown state '" + f.state->substr(0, 32) + "'", "state");
   GANTRY_TRY(auto tx, db_.Begin(store::TxMode::kRead));
   return Store::ListNodes(*tx, f);
@@ -177,7 +178,7 @@ core::Result<std::vector<std::pair<std::string, int64_t>>> Service::CountByState
 }
 
 core::Status Service::DeleteNode(const core::RequestContext& rc, std::string_view ref) {
-  GANTRY_TRY_STATUS(Require(rc, "nodes.write"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "nodes.write"));
   GANTRY_TRY(auto tx, db_.Begin());
   GANTRY_TRY(auto n, Resolve(*tx, ref, true));
   if (n.op) {
@@ -192,7 +193,7 @@ core::Status Service::DeleteNode(const core::RequestContext& rc, std::string_vie
 
 core::Result<Node> Service::StartOperation(const core::RequestContext& rc, std::string_view ref,
                                            Op op, OpRequest req) {
-  GANTRY_TRY_STATUS(Require(rc, "nodes.operate"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "nodes.operate"));
   const OpRule& rule = RuleOf(op);
   if (req.timeout_s && (*req.timeout_s < 1 || *req.timeout_s > 86400)) {
     return core::InvalidArgument("timeout_s must be between 1 and 86400", "timeout_s");
@@ -256,7 +257,7 @@ core::Result<Node> Service::StartOperation(const core::RequestContext& rc, std::
 
 core::Result<Node> Service::SetMaintenance(const core::RequestContext& rc, std::string_view ref,
                                            bool on, const std::string& reason) {
-  GANTRY_TRY_STATUS(Require(rc, "nodes.operate"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "nodes.operate"));
   GANTRY_TRY_STATUS(CheckReason(reason));
   auto now = clock_.Now();
   GANTRY_TRY(auto tx, db_.Begin());
@@ -286,7 +287,7 @@ core::Result<Node> Service::SetMaintenance(const core::RequestContext& rc, std::
 
 core::Result<Node> Service::MarkBroken(const core::RequestContext& rc, std::string_view ref,
                                        const std::string& reason) {
-  GANTRY_TRY_STATUS(Require(rc, "nodes.operate"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "nodes.operate"));
   GANTRY_TRY_STATUS(CheckReason(reason));
   if (reason.empty()) return core::InvalidArgument("a broken node needs a reason", "reason");
   auto now = clock_.Now();
@@ -307,7 +308,7 @@ core::Result<Node> Service::MarkBroken(const core::RequestContext& rc, std::stri
 // ---- discovery ------------------------------------------------------------------------------
 
 core::Result<Node> Service::ObserveDhcp(const core::RequestContext& rc, const DhcpSighting& s) {
-  GANTRY_TRY_STATUS(Require(rc, "discovery.write"));
+  GANTRY_TRY_STATUS(RequireAction(rc, "discovery.write"));
   auto mac = NormalizeMac(s.mac);
   if (!mac) return core::InvalidArgument("mac must look like 52:54:00:12:34:56", "mac");
   if (!s.ip.empty() && !IsValidIpv4(s.ip)) return core::InvalidArgument("ip must be an IPv4 address", "ip");

@@ -57,6 +57,9 @@ struct Options {
   int64_t wait_poll_ms = 500;      // how often a waiting job re-reads the node (other replicas)
 };
 
+// kPermissionDenied unless the caller's roles allow `action` (policy table) or it is the system.
+core::Status RequireAction(const core::RequestContext& rc, std::string_view action);
+
 struct NewNode {
   std::string name;
   std::string mac;

@@ -7,6 +7,7 @@
 //   tenant, project, quota           commands_tenancy.cc
 //   ci, change                       commands_cmdb.cc
 //   node (lifecycle), inventory, image, template   commands_lifecycle.cc
+//   incident, monitor                commands_monitoring.cc
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -40,6 +41,7 @@ class Session;
 // otherwise fails the command with the job's error (commands_jobs.cc).
 void WatchJob(Session& s, int64_t id);
 void RegisterMeteringCommands(CLI::App& app, IoPtr io);  // usage, price, invoice, budget
+void RegisterMonitoringCommands(CLI::App& app, IoPtr io);  // incident ..., monitor ...
 
 // `jobs run --param key=value ...` → {"key": value}; a value that is a whole number becomes a
 // JSON integer, anything else a string. kInvalidArgument on a missing '=' or a repeated key.
