@@ -158,7 +158,14 @@ int main(int argc, char** argv) {
       peak = in_flight;
     }
     auto start = Clock::now();
-    for (const auto& n : names) Must(service.StartOperation(admin, n, ph.op, {}), ph.name);
+    // The API clients: 4 threads submitting operations, like concurrent requests.
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 4; ++c) {
+      clients.emplace_back([&, c] {
+        for (size_t i = c; i < names.size(); i += 4) Must(service.StartOperation(admin, names[i], ph.op, {}), ph.name);
+      });
+    }
+    for (auto& t : clients) t.join();
     // Wait until no node is transient any more (or nothing moves for 60 s: a stuck node).
     int64_t last_done = -1;
     auto last_move = Clock::now();

@@ -214,7 +214,10 @@ core::Status Service::Callback(std::string_view token, const Report& report) {
   core::json::object cb;
   cb["ok"] = report.ok;
   cb["message"] = report.message;
-  if (report.inventory) cb["inventory"] = *report.inventory;
+  if (report.inventory) {
+    cb["inventory"] = *report.inventory;
+    n->hardware = core::ToJson(*report.inventory);
+  }
   n->callback = core::ToJson(cb);
   GANTRY_TRY_STATUS(Store::UpdateNode(*tx, *n, now));
   for (const auto& line : report.log) {

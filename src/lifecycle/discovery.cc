@@ -144,16 +144,6 @@ std::vector<Lease> ParseLeases(std::string_view text) {
 }
 
 core::Status Service::RecordInventory(const Node& node, const core::json::object& inv) {
-  auto now = clock_.Now();
-  {
-    GANTRY_TRY(auto tx, db_.Begin());
-    GANTRY_TRY(auto n, Store::GetNode(*tx, node.id, true, db_.backend()));
-    if (!n) return core::NotFound("node " + node.name + " is gone");
-    n->hardware = core::ToJson(inv);
-    GANTRY_TRY_STATUS(Store::UpdateNode(*tx, *n, now));
-    GANTRY_TRY_STATUS(Audit(*tx, core::RequestContext::System("lifecycle"), "node.inventory", *n, {{"inventory", inv}}));
-    GANTRY_TRY_STATUS(tx->Commit());
-  }
   if (!cmdb_) return {};
   auto rc = core::RequestContext::System("commissioning");
   auto num = [&](std::string_view key) -> std::optional<int64_t> {

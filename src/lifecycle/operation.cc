@@ -70,6 +70,8 @@ core::Result<std::optional<Node>> Service::Finish(int64_t node_id, int64_t job_i
   details["job_id"] = job_id;
   if (!reason.empty()) details["reason"] = reason;
   GANTRY_TRY_STATUS(Audit(*tx, core::RequestContext::System("lifecycle"), action, *n, details));
+  GANTRY_TRY_STATUS(jobs::Store::AppendLog(*tx, job_id, n->name + " is " + state +
+                                           (reason.empty() ? "" : ": " + reason.substr(0, reason.find('\n'))), now));
   GANTRY_TRY_STATUS(tx->Commit());
   Mirror(*n);
   return std::optional<Node>(*n);
@@ -112,7 +114,6 @@ core::Result<core::json::object> Service::RunOperation(jobs::JobContext& ctx, Op
                                {{"error", rendered.error().message}}));
       return core::InvalidArgument(rendered.error().message, "template");
     }
-    ctx.Log("rendered template '" + *n.op_template + "' (" + std::to_string(rendered->size()) + " bytes)");
   }
 
   // 2. The deadline starts now (a retry starts it again).
@@ -128,12 +129,15 @@ core::Result<core::json::object> Service::RunOperation(jobs::JobContext& ctx, Op
     cur->op_deadline = deadline;
     cur->callback.reset();
     GANTRY_TRY_STATUS(Store::UpdateNode(*tx, *cur, clock_.Now()));
+    std::string line = std::string(rule.name) + " of " + n.name + ": boot device pxe, power off and on; deadline " +
+                       core::FormatRfc3339(deadline);
+    if (n.op_template) line += "; template '" + *n.op_template + "' renders";
+    GANTRY_TRY_STATUS(jobs::Store::AppendLog(*tx, job_id, line, clock_.Now()));
     GANTRY_TRY_STATUS(tx->Commit());
     n = *cur;
   }
 
   // 3. PXE once, power off and on.
-  ctx.Progress(10, "boot device pxe, power cycle");
   auto bmc = [&](core::Status st, const std::string& what) -> core::Status {
     if (st) return {};
     ctx.Log(what + ": " + st.error().message);
@@ -148,9 +152,7 @@ core::Result<core::json::object> Service::RunOperation(jobs::JobContext& ctx, Op
   GANTRY_TRY_STATUS(bmc(control_.SetBootDevice(n, BootDevice::kPxe), "set boot device pxe"));
   GANTRY_TRY_STATUS(bmc(control_.Power(n, PowerAction::kOff), "power off"));
   GANTRY_TRY_STATUS(bmc(control_.Power(n, PowerAction::kOn), "power on"));
-  ctx.Log("boot device pxe, powered on; waiting for " + n.name + " to call back (deadline " +
-          core::FormatRfc3339(deadline) + ")");
-  ctx.Progress(30, "waiting for the node to call back");
+  ctx.Progress(30, "powered on; waiting for " + n.name + " to call back");
 
   // 4. Wait for the callback, the deadline or a cancellation.
   while (true) {
@@ -207,10 +209,8 @@ core::Result<core::json::object> Service::RunOperation(jobs::JobContext& ctx, Op
                              (message.empty() ? "" : ": " + message)));
     return core::FailedPrecondition("node " + n.name + " reported failure: " + message);
   }
-  ctx.Progress(80, "node called back");
   if (op == Op::kCommission && cb.contains("inventory") && cb["inventory"].is_object()) {
     GANTRY_TRY_STATUS(RecordInventory(n, cb["inventory"].get_object()));
-    ctx.Log("recorded the hardware inventory of " + n.name);
   }
   // Back to local disk for the next boot; a commissioned or wiped node is switched off.
   if (auto st = control_.SetBootDevice(n, BootDevice::kDisk); !st) ctx.Log("set boot device disk: " + st.error().message);
@@ -219,7 +219,6 @@ core::Result<core::json::object> Service::RunOperation(jobs::JobContext& ctx, Op
   }
   GANTRY_TRY(auto done, Finish(n.id, job_id, rule.after, "", "node." + std::string(rule.name) + ".done", {}));
   if (!done) return core::FailedPrecondition("node " + n.name + " left this job's " + rule.name);
-  ctx.Progress(100, n.name + " is " + done->state);
   return core::json::object{{"node", n.name}, {"state", done->state}};
 }
 

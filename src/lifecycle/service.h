@@ -176,7 +176,8 @@ class Service {
                                            const std::string& reason, const std::string& action,
                                            core::json::object details);
   core::Result<std::string> LastLogLines(int64_t job_id, int n);
-  // Keeps a commissioning report on the node and in the CMDB (server, NICs, disks).
+  // Records a commissioning report in the CMDB: the server's CPUs and memory, its NICs and disks
+  // (the node keeps the report itself since its callback).
   core::Status RecordInventory(const Node& n, const core::json::object& inventory);
   void Mirror(const Node& n);  // the server CI's lifecycle attribute (source "lifecycle")
   void Notify(int64_t node_id);
