@@ -41,6 +41,9 @@ struct ServeFlags {
   std::string slurm_conf;            // empty: the tools' default (SLURM_CONF or /etc/slurm)
   std::string slurm_policy = "report";
   int slurm_sync_interval_s = 0;     // 0: no periodic tenancy.slurm_sync
+  int bmc_timeout_ms = 10000;        // one request to a BMC
+  int bmc_connect_timeout_ms = 3000;
+  std::string ipmitool = "ipmitool";
   bool metrics_public = false;
   bool access_log = true;
   std::string log_level = "info";
@@ -93,6 +96,9 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   if (!f.slurm_conf.empty()) po.slurm.client.env["SLURM_CONF"] = f.slurm_conf;
   po.slurm.default_policy =
       f.slurm_policy == "repair" ? slurm::DriftPolicy::kRepair : slurm::DriftPolicy::kReport;
+  po.bmc.timeout = std::chrono::milliseconds(f.bmc_timeout_ms);
+  po.bmc.connect_timeout = std::chrono::milliseconds(f.bmc_connect_timeout_ms);
+  po.ipmitool = f.ipmitool;
   auto platform = Platform::Open(po);
   if (!platform) Fail(kExitUnavailable, platform.error().message);
   Platform& p = **platform;
@@ -266,6 +272,12 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--slurm-sync-interval", f->slurm_sync_interval_s,
                   "Seconds between periodic tenancy.slurm_sync jobs (0: off)")
       ->envname("GANTRY_SLURM_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--bmc-timeout-ms", f->bmc_timeout_ms, "Milliseconds one request to a BMC may take")
+      ->envname("GANTRY_BMC_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
+  cmd->add_option("--bmc-connect-timeout-ms", f->bmc_connect_timeout_ms, "Milliseconds to connect to a BMC")
+      ->envname("GANTRY_BMC_CONNECT_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
+  cmd->add_option("--ipmitool", f->ipmitool, "The ipmitool program for IPMI BMCs")
+      ->envname("GANTRY_IPMITOOL")->capture_default_str();
   cmd->add_flag("--metrics-public", f->metrics_public, "Serve /metrics without authentication");
   cmd->add_flag("!--no-access-log", f->access_log, "Do not log every request");
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn or error")

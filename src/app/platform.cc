@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hardware/fanout_jobs.h"
+#include "hardware/inventory.h"
 #include "jobs/worker.h"
+#include "core/crypto.h"
 #include "store/migrate.h"
 
 namespace gantry::app {
@@ -35,7 +38,18 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   p->cmdb_ = std::make_unique<cmdb::Service>(*p->db_, *p->audit_, clock);
   if (o.migrate) {
     GANTRY_TRY_STATUS(p->cmdb_->Init());
+    GANTRY_TRY_STATUS(hardware::EnsureInventoryTypes(*p->cmdb_));
   }
+  // BMC credentials are sealed under a key of their own in the data directory (created on first
+  // use, 0600); without a data directory to hold it (offline admin commands) a throw-away key is
+  // used, and those commands never touch BMCs.
+  auto box = hardware::CredentialBox::Open(hardware::CredentialKeyPath(o.data_dir), o.require_key);
+  if (!box && o.require_key) return box.error();
+  if (!box) box = hardware::CredentialBox::FromKey(core::RandomBytes(32));
+  p->hardware_ = std::make_unique<hardware::Service>(
+      *p->db_, *p->audit_, clock, std::move(*box),
+      std::make_shared<hardware::RealDriverFactory>(o.bmc, o.ipmitool));
+  p->campaigns_ = std::make_unique<hardware::CampaignService>(*p->hardware_, *p->cmdb_, *p->jobs_);
   RegisterCoreJobTypes(*p);
   return p;
 }
@@ -91,6 +105,8 @@ void RegisterCoreJobTypes(Platform& platform) {
       true});
 
   tenancy::RegisterSlurmSyncJobType(platform.job_types(), platform.db(), platform.slurm());
+  hardware::RegisterFanOutJobTypes(platform.job_types(), platform.hardware(), platform.cmdb());
+  platform.campaigns().RegisterJobType(platform.job_types());
 }
 
 }  // namespace gantry::app

@@ -11,6 +11,8 @@
 #include "cmdb/service.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "hardware/campaign.h"
+#include "hardware/service.h"
 #include "jobs/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
@@ -28,6 +30,9 @@ struct PlatformOptions {
   // Slurm connection and policy of the tenancy.slurm_sync job and the Slurm routes (gantry
   // serve: --slurm-conf, --slurm-policy).
   tenancy::SlurmSyncConfig slurm;
+  // BMC timeouts and the ipmitool program (gantry serve: --bmc-timeout-ms, --bmc-connect-timeout-ms).
+  hardware::DriverOptions bmc;
+  std::string ipmitool = "ipmitool";
 };
 
 class Platform {
@@ -40,6 +45,8 @@ class Platform {
   jobs::Service& jobs() { return *jobs_; }
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
+  hardware::Service& hardware() { return *hardware_; }
+  hardware::CampaignService& campaigns() { return *campaigns_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -58,11 +65,13 @@ class Platform {
   std::unique_ptr<jobs::Service> jobs_;
   std::unique_ptr<tenancy::Service> tenancy_;
   std::unique_ptr<cmdb::Service> cmdb_;
+  std::unique_ptr<hardware::Service> hardware_;
+  std::unique_ptr<hardware::CampaignService> campaigns_;
 };
 
 std::string SigningKeyPath(const std::string& data_dir);
 
-// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync).
+// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync, hardware.*).
 void RegisterCoreJobTypes(Platform& platform);
 
 }  // namespace gantry::app

@@ -4,7 +4,9 @@
 #include "auth/http_api.h"
 #include "cmdb/http_api.h"
 #include "core/embedded.h"
+#include "hardware/http_api.h"
 #include "jobs/http_api.h"
+#include "jobs/worker.h"
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
 #include "tenancy/slurm_sync.h"
@@ -60,6 +62,10 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   tenancy::RegisterSlurmRoutes(router, platform.tenancy(), platform.jobs(), platform.slurm());
   cmdb::RegisterRoutes(router, platform.cmdb());
   cmdb::RegisterImportRoutes(router, platform.cmdb());
+  hardware::RegisterRoutes(router, platform.hardware(), platform.cmdb(), platform.jobs(),
+                           platform.campaigns(), [workers = options.workers] {
+                             if (workers) workers->Poke();
+                           });
 }
 
 }  // namespace gantry::app

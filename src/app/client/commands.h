@@ -6,6 +6,7 @@
 //   audit                            commands_audit.cc
 //   tenant, project, quota           commands_tenancy.cc
 //   ci, change                       commands_cmdb.cc
+//   bmc, node, firmware              commands_hardware.cc
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,7 @@ void RegisterJobCommands(CLI::App& app, IoPtr io);    // jobs list|show|cancel|r
 void RegisterAuditCommands(CLI::App& app, IoPtr io);  // audit search
 void RegisterTenancyCommands(CLI::App& app, IoPtr io);  // tenant ..., project ..., quota ...
 void RegisterCmdbCommands(CLI::App& app, IoPtr io);   // ci ..., change ...
+void RegisterHardwareCommands(CLI::App& app, IoPtr io);  // bmc ..., node power|boot|..., firmware ...
 
 // `jobs run --param key=value ...` → {"key": value}; a value that is a whole number becomes a
 // JSON integer, anything else a string. kInvalidArgument on a missing '=' or a repeated key.
