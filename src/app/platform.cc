@@ -2,10 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/crypto.h"
 #include "hardware/fanout_jobs.h"
 #include "hardware/inventory.h"
 #include "jobs/worker.h"
-#include "core/crypto.h"
+#include "metering/jobs.h"
 #include "store/migrate.h"
 
 namespace gantry::app {
@@ -36,9 +37,20 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   p->jobs_ = std::make_unique<jobs::Service>(*p->db_, *p->audit_, clock, p->job_types_);
   p->tenancy_ = std::make_unique<tenancy::Service>(*p->db_, *p->audit_, clock);
   p->cmdb_ = std::make_unique<cmdb::Service>(*p->db_, *p->audit_, clock);
+  p->metering_ = std::make_unique<metering::Service>(*p->db_, *p->audit_, clock, &p->metrics_,
+                                                      o.metering);
+  p->billing_ = std::make_unique<metering::Billing>(*p->metering_, *p->audit_, &p->metrics_);
+  p->remote_write_ = std::make_unique<metering::RemoteWriteReceiver>(*p->metering_, &p->metrics_);
+  // Hard budgets: admission consults metering inside its own transaction.
+  p->tenancy_->SetAdmissionGuard([billing = p->billing_.get()](
+                                     store::Tx& tx, int64_t tenant, int64_t project,
+                                     const std::vector<std::string>& resources) {
+    return billing->CheckAdmission(tx, tenant, project, resources);
+  });
   if (o.migrate) {
     GANTRY_TRY_STATUS(p->cmdb_->Init());
     GANTRY_TRY_STATUS(hardware::EnsureInventoryTypes(*p->cmdb_));
+    GANTRY_TRY_STATUS(p->metering_->Init());
   }
   // BMC credentials are sealed under a key of their own in the data directory (created on first
   // use, 0600); without a data directory to hold it (offline admin commands) a throw-away key is
@@ -107,6 +119,11 @@ void RegisterCoreJobTypes(Platform& platform) {
   tenancy::RegisterSlurmSyncJobType(platform.job_types(), platform.db(), platform.slurm());
   hardware::RegisterFanOutJobTypes(platform.job_types(), platform.hardware(), platform.cmdb());
   platform.campaigns().RegisterJobType(platform.job_types());
+  metering::SlurmSourceConfig meter_slurm;
+  meter_slurm.client = platform.slurm().client;
+  meter_slurm.prefix = platform.slurm().prefix;
+  metering::RegisterJobTypes(platform.job_types(), platform.metering(), platform.billing(),
+                             meter_slurm);
 }
 
 }  // namespace gantry::app

@@ -14,6 +14,9 @@
 #include "hardware/campaign.h"
 #include "hardware/service.h"
 #include "jobs/service.h"
+#include "metering/billing.h"
+#include "metering/remote_write.h"
+#include "metering/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
 #include "tenancy/slurm_sync.h"
@@ -33,6 +36,8 @@ struct PlatformOptions {
   // BMC timeouts and the ipmitool program (gantry serve: --bmc-timeout-ms, --bmc-connect-timeout-ms).
   hardware::DriverOptions bmc;
   std::string ipmitool = "ipmitool";
+  // Metering: late window, clock skew, currency (gantry serve: --metering-late-window, ...).
+  metering::Options metering;
 };
 
 class Platform {
@@ -47,6 +52,9 @@ class Platform {
   tenancy::Service& tenancy() { return *tenancy_; }
   hardware::Service& hardware() { return *hardware_; }
   hardware::CampaignService& campaigns() { return *campaigns_; }
+  metering::Service& metering() { return *metering_; }
+  metering::Billing& billing() { return *billing_; }
+  metering::RemoteWriteReceiver& remote_write() { return *remote_write_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -67,6 +75,9 @@ class Platform {
   std::unique_ptr<cmdb::Service> cmdb_;
   std::unique_ptr<hardware::Service> hardware_;
   std::unique_ptr<hardware::CampaignService> campaigns_;
+  std::unique_ptr<metering::Service> metering_;
+  std::unique_ptr<metering::Billing> billing_;
+  std::unique_ptr<metering::RemoteWriteReceiver> remote_write_;
 };
 
 std::string SigningKeyPath(const std::string& data_dir);

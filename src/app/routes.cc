@@ -7,6 +7,8 @@
 #include "hardware/http_api.h"
 #include "jobs/http_api.h"
 #include "jobs/worker.h"
+#include "metering/http_api.h"
+#include "metering/remote_write.h"
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
 #include "tenancy/slurm_sync.h"
@@ -66,6 +68,8 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
                            platform.campaigns(), [workers = options.workers] {
                              if (workers) workers->Poke();
                            });
+  metering::RegisterRoutes(router, platform.metering(), platform.billing());
+  metering::RegisterRemoteWriteRoutes(router, platform.remote_write());
 }
 
 }  // namespace gantry::app

@@ -14,6 +14,7 @@
 // Every change appends its audit event in the same transaction. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,6 +102,13 @@ class Service {
                                                           std::string_view tenant,
                                                           std::optional<std::string> state,
                                                           ListOptions o);
+  // An extra admission check (metering's hard budgets) run inside Reserve's transaction after
+  // the scope lock, with the resources requested; an error refuses the reservation. Set it once
+  // at start-up, before requests arrive.
+  using AdmissionGuard = std::function<core::Status(
+      store::Tx& tx, int64_t tenant_id, int64_t project_id, const std::vector<std::string>& resources)>;
+  void SetAdmissionGuard(AdmissionGuard guard) { admission_guard_ = std::move(guard); }
+
   // History of quotas and usage counters, oldest first.
   core::Result<std::vector<HistoryPoint>> Usage(const core::RequestContext& rc,
                                                 std::string_view tenant, HistoryFilter filter);
@@ -126,6 +134,7 @@ class Service {
   store::Database& db_;
   const audit::Service& audit_;
   const core::Clock& clock_;
+  AdmissionGuard admission_guard_;
 };
 
 // True when the caller sees every tenant (operator-level global roles and the system).

@@ -6,6 +6,7 @@ import { JobsPage } from './pages/Jobs';
 import { AuditPage } from './pages/Audit';
 import { CmdbPage } from './pages/cmdb/Cmdb';
 import { ComingSoon } from './pages/ComingSoon';
+import { BillingPage } from './pages/Billing';
 
 type AuthState = { status: 'loading' } | { status: 'anon' } | { status: 'authed'; me: WhoAmI };
 
@@ -22,7 +23,7 @@ export const NAV: NavItem[] = [
   { key: 'nodes', label: 'Nodes', soon: 'Node lifecycle: provisioning, cordon/drain, health and maintenance.' },
   { key: 'monitoring', label: 'Monitoring', soon: 'GPU and node metrics, alerts and dashboards.' },
   { key: 'tenants', label: 'Tenants', soon: 'Tenants, projects, quotas and memberships.' },
-  { key: 'billing', label: 'Billing', soon: 'Usage accounting, rates and invoices per tenant.' },
+  { key: 'billing', label: 'Billing' },
 ];
 
 export function App() {
@@ -85,6 +86,7 @@ function Shell({ me, onLogout }: { me: WhoAmI; onLogout: () => void }) {
   if (section === 'jobs') page = <JobsPage me={me} jobId={route[1]} />;
   else if (section === 'audit') page = <AuditPage />;
   else if (section === 'cmdb') page = <CmdbPage me={me} route={route.slice(1)} />;
+  else if (section === 'billing') page = <BillingPage />;
   else if (item?.soon) page = <ComingSoon title={item.label} what={item.soon} />;
   else
     page = (

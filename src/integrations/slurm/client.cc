@@ -413,6 +413,19 @@ core::Result<std::vector<JobRecord>> SlurmClient::ListJobRecords(const JobRecord
   return ParseJobRecords(out.out);
 }
 
+core::Status SlurmClient::HoldJobs(const std::vector<std::string>& job_ids) const {
+  if (job_ids.empty()) return {};
+  std::string list;
+  for (const auto& id : job_ids) {
+    bool ok = !id.empty() && id.size() <= 32 && id.front() >= '0' && id.front() <= '9';
+    for (char c : id) ok = ok && ((c >= '0' && c <= '9') || c == '_' || c == '+');
+    if (!ok) return core::InvalidArgument("not a Slurm job id: " + id.substr(0, 32), "job_id");
+    list += (list.empty() ? "" : ",") + id;
+  }
+  GANTRY_TRY(auto out, RunTool("scontrol", {"hold", list}));
+  return {};
+}
+
 // ---- health ----------------------------------------------------------------------------------
 
 core::Status SlurmClient::PingController() const {

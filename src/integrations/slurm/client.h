@@ -116,6 +116,10 @@ class SlurmClient {
   // `sacct -P -n -X -a --format=JobID,Account,User,State,Start,End,ElapsedRaw,AllocTRES -S -E`.
   core::Result<std::vector<JobRecord>> ListJobRecords(const JobRecordQuery& query) const;
 
+  // Holds pending jobs (`scontrol hold ID,...`): they stay queued and do not start until
+  // released. Ids must be Slurm job ids (digits, '_' and '+'); kInvalidArgument otherwise.
+  core::Status HoldJobs(const std::vector<std::string>& job_ids) const;
+
   // --- health -------------------------------------------------------------------------------
   core::Status PingController() const;  // scontrol ping
   core::Status PingDatabase() const;    // sacctmgr show cluster
