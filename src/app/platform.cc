@@ -62,6 +62,7 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
       *p->db_, *p->audit_, clock, std::move(*box),
       std::make_shared<hardware::RealDriverFactory>(o.bmc, o.ipmitool));
   p->campaigns_ = std::make_unique<hardware::CampaignService>(*p->hardware_, *p->cmdb_, *p->jobs_);
+  p->monitoring_ = std::make_unique<monitoring::Service>(*p->db_, *p->audit_, *p->cmdb_, clock, o.monitoring);
   RegisterCoreJobTypes(*p);
   return p;
 }

@@ -30,6 +30,13 @@ const std::vector<PolicyRule>& PolicyTable() {
       {"cmdb.observe", {Role::kAdmin, Role::kOperator}},
       {"cmdb.change.propose", {Role::kAdmin, Role::kOperator}},
       {"cmdb.change.approve", {Role::kAdmin, Role::kOperator}},
+      // Monitoring: Alertmanager posts alerts with an operator token; Prometheus reads the HTTP SD
+      // targets with a viewer (or operator) token; everyone reads incidents (tenant users see
+      // those about their own CIs); operators acknowledge, assign, annotate and resolve them.
+      {"monitoring.ingest", {Role::kAdmin, Role::kOperator}},
+      {"monitoring.targets", {Role::kAdmin, Role::kOperator, Role::kViewer}},
+      {"incidents.read", kEveryone},
+      {"incidents.write", {Role::kAdmin, Role::kOperator}},
       // Tenancy: everyone reads (non-operators see only their tenants); admins create tenants
       // and projects and set quotas; tenant-admins manage their own tenant's members (checked
       // in the tenancy service); tenant users reserve capacity of their own tenant.

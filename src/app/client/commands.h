@@ -7,6 +7,7 @@
 //   tenant, project, quota           commands_tenancy.cc
 //   ci, change                       commands_cmdb.cc
 //   bmc, node, firmware              commands_hardware.cc
+//   incident, monitor                commands_monitoring.cc
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -30,6 +31,7 @@ void RegisterTenancyCommands(CLI::App& app, IoPtr io);  // tenant ..., project .
 void RegisterCmdbCommands(CLI::App& app, IoPtr io);   // ci ..., change ...
 void RegisterHardwareCommands(CLI::App& app, IoPtr io);  // bmc ..., node power|boot|..., firmware ...
 void RegisterMeteringCommands(CLI::App& app, IoPtr io);  // usage, price, invoice, budget
+void RegisterMonitoringCommands(CLI::App& app, IoPtr io);  // incident ..., monitor ...
 
 // `jobs run --param key=value ...` → {"key": value}; a value that is a whole number becomes a
 // JSON integer, anything else a string. kInvalidArgument on a missing '=' or a repeated key.

@@ -341,6 +341,7 @@ void RegisterCommands(CLI::App& app, IoPtr io) {
   RegisterCmdbCommands(app, io);
   RegisterHardwareCommands(app, io);
   RegisterMeteringCommands(app, io);
+  RegisterMonitoringCommands(app, io);
 }
 
 void RegisterAuthCommands(CLI::App& app, IoPtr io) {
