@@ -293,6 +293,11 @@ CampaignNode CampaignService::Drive(const core::RequestContext& rc, const Campai
           }
           n.state = "verifying";
           n.message = "update task completed";
+          if (spec.reboot) {
+            // Firmware that applies on the next boot: a hard reset, then the version is read.
+            if (auto st = d.Power(PowerAction::kReset); !st) return fail("reset after the update failed: " + st.error().message);
+            n.message += "; node reset";
+          }
           (void)SaveNode(rc, c, n, &ctx);
           break;
         }

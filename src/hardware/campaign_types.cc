@@ -59,13 +59,14 @@ json::object ToJson(const CampaignSpec& s) {
           {"soak_seconds", s.soak_seconds},
           {"window_start", OptTime(s.window_start)},
           {"window_end", OptTime(s.window_end)},
-          {"task_timeout_seconds", s.task_timeout_seconds}};
+          {"task_timeout_seconds", s.task_timeout_seconds},
+          {"reboot", s.reboot}};
 }
 
 core::Result<CampaignSpec> CampaignSpecFromJson(const json::object& o) {
   GANTRY_TRY_STATUS(core::OnlyFields(o, {"component", "target_version", "image_uri", "checksum", "selection",
                                          "batch_size", "canary_size", "failure_budget", "soak_seconds",
-                                         "window_start", "window_end", "task_timeout_seconds"}));
+                                         "window_start", "window_end", "task_timeout_seconds", "reboot"}));
   CampaignSpec s;
   GANTRY_TRY(s.component, core::GetString(o, "component"));
   GANTRY_TRY(s.target_version, core::GetString(o, "target_version"));
@@ -114,6 +115,8 @@ core::Result<CampaignSpec> CampaignSpecFromJson(const json::object& o) {
   GANTRY_TRY(s.failure_budget, IntIn(o, "failure_budget", 0, 0, 100000));
   GANTRY_TRY(s.soak_seconds, IntIn(o, "soak_seconds", 0, 0, 7 * 86400));
   GANTRY_TRY(s.task_timeout_seconds, IntIn(o, "task_timeout_seconds", 900, 1, 86400));
+  GANTRY_TRY(auto reboot, core::OptBool(o, "reboot"));
+  s.reboot = reboot.value_or(false);
   GANTRY_TRY(s.window_start, OptTimeField(o, "window_start"));
   GANTRY_TRY(s.window_end, OptTimeField(o, "window_end"));
   if (s.window_start.has_value() != s.window_end.has_value()) {

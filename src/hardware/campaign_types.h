@@ -29,6 +29,7 @@ struct CampaignSpec {
   int soak_seconds = 0;        // after the canary batch
   std::optional<core::UnixNanos> window_start, window_end;  // maintenance window (optional)
   int task_timeout_seconds = 900;
+  bool reboot = false;  // reset the node after its update task (firmware that applies on boot)
 };
 
 core::json::object ToJson(const CampaignSpec& s);

@@ -51,6 +51,23 @@ json::object Known(const cmdb::CiType& type, const json::object& attrs) {
   return out;
 }
 
+bool IsIpv4(std::string_view s) {
+  int parts = 0, digits = 0, value = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (digits == 0) return false;
+      ++parts;
+      digits = value = 0;
+    } else if (c >= '0' && c <= '9') {
+      value = value * 10 + (c - '0');
+      if (++digits > 3 || value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return parts == 3 && digits > 0;
+}
+
 }  // namespace
 
 core::Status EnsureInventoryTypes(cmdb::Service& cmdb) {
@@ -99,6 +116,9 @@ core::Result<json::object> ReconcileInventory(cmdb::Service& cmdb, const core::R
   GANTRY_TRY_STATUS(observe("server", server, inv.server));
   json::object bmc_attrs = inv.bmc;
   bmc_attrs["protocol"] = std::string(Name(bmc.protocol));
+  // The CMDB keeps a BMC's address as an IPv4 address (monitoring scrapes BMCs from it): set it
+  // when the record's address is one (not a host name, a port or a URL).
+  if (IsIpv4(bmc.address)) bmc_attrs["address"] = bmc.address;
   GANTRY_TRY_STATUS(observe("bmc", bmc.name, bmc_attrs));
 
   // Relations that exist already are not asked for again.

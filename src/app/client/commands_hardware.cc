@@ -156,6 +156,7 @@ struct CampaignArgs {
   std::string name, component, target_version, image_uri, checksum, rack, version_below, window_start, window_end;
   std::vector<std::string> nodes, attrs;
   int batch_size = 10, canary_size = 1, failure_budget = 0, soak_seconds = 0;
+  bool reboot = false;
 };
 
 void CampaignCreate(const GlobalFlags& flags, const CampaignArgs& a, const Io& io) {
@@ -180,7 +181,8 @@ void CampaignCreate(const GlobalFlags& flags, const CampaignArgs& a, const Io& i
   json::object body{{"name", a.name}, {"component", a.component}, {"target_version", a.target_version},
                     {"image_uri", a.image_uri}, {"checksum", a.checksum}, {"selection", sel},
                     {"batch_size", a.batch_size}, {"canary_size", a.canary_size},
-                    {"failure_budget", a.failure_budget}, {"soak_seconds", a.soak_seconds}};
+                    {"failure_budget", a.failure_budget}, {"soak_seconds", a.soak_seconds},
+                    {"reboot", a.reboot}};
   if (!a.window_start.empty()) body["window_start"] = a.window_start;
   if (!a.window_end.empty()) body["window_end"] = a.window_end;
   auto c = s->Check(s->api().Post("/api/v1/firmware/campaigns", body));
@@ -378,6 +380,7 @@ void RegisterFirmware(CLI::App& app, IoPtr io) {
     cmd->add_option("--canary-size", a->canary_size, "Nodes in the canary batch")->capture_default_str();
     cmd->add_option("--failure-budget", a->failure_budget, "Failed nodes tolerated before the campaign halts")->capture_default_str();
     cmd->add_option("--soak-seconds", a->soak_seconds, "Wait after the canary batch")->capture_default_str();
+    cmd->add_flag("--reboot", a->reboot, "Reset each node after its update (firmware applied on boot)");
     cmd->add_option("--window-start", a->window_start, "Maintenance window start (RFC 3339)");
     cmd->add_option("--window-end", a->window_end, "Maintenance window end (RFC 3339)");
     AddGlobalFlags(cmd, *flags);

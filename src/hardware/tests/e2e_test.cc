@@ -131,7 +131,7 @@ TEST_F(HardwareE2e, FirmwareCampaignSurvivesARestartAndPlantedFailures) {
   auto created = s.Post("/api/v1/firmware/campaigns", R"({"name": "bios-p80", "component": "BIOS",
       "target_version": "P80 v2.00", "image_uri": "http://images/bios.bin?version=P80%20v2.00",
       "checksum": "sha256:)" + std::string(64, 'a') + R"(", "selection": {"rack": "A01", "version_below": "P80"},
-      "canary_size": 1, "batch_size": 5, "failure_budget": 2, "soak_seconds": 1})");
+      "canary_size": 1, "batch_size": 5, "failure_budget": 2, "soak_seconds": 1, "reboot": true})");
   ASSERT_EQ(201, created.status) << created.Describe();
   auto c = created.Object();
   EXPECT_EQ("pending", c.at("state").as_string());
@@ -164,10 +164,15 @@ TEST_F(HardwareE2e, FirmwareCampaignSurvivesARestartAndPlantedFailures) {
   }
   // Nothing was updated twice across the restart.
   for (int i = 0; i < 20; ++i) {
-    int updates = 0;
+    int updates = 0, resets = 0;
     auto state = sim.State(i);
-    for (const auto& a : state.at("actions").as_array()) updates += a.at("action").as_string() == "update";
+    for (const auto& a : state.at("actions").as_array()) {
+      updates += a.at("action").as_string() == "update";
+      resets += a.at("action").as_string() == "reset";
+    }
     EXPECT_EQ(1, updates) << "BMC " << i;
+    if (i != 5) EXPECT_EQ(1, resets) << "BMC " << i;  // reboot: true; node-05's task failed
+    else EXPECT_EQ(0, resets);
   }
   // The CMDB shows the new versions.
   auto fw = s.Get("/api/v1/cmdb/cis/firmware%2Fnode-03:fw-BIOS").Object();
@@ -203,6 +208,55 @@ TEST_F(HardwareE2e, CampaignHaltsWhenTheFailureBudgetIsSpent) {
     EXPECT_TRUE(state.at("actions").as_array().empty()) << i;
   }
   EXPECT_EQ(409, s.Post("/api/v1/firmware/campaigns/bmc-fw/resume", "{}").status);
+}
+
+TEST_F(HardwareE2e, CampaignPausesResumesCancelsAndKeepsItsWindow) {
+  RedfishSimOptions o;
+  o.count = 6;
+  o.task_seconds = 2;
+  RedfishSim sim(o);
+  GantryServer s(store::Backend::kSqlite, {"--bmc-timeout-ms", "3000"});
+  for (int i = 0; i < 6; ++i) AddBmc(s, "bmc-" + Pad(i), sim.Address(i), "node-" + Pad(i));
+  auto body = [](const std::string& name, const std::string& extra) {
+    return R"({"name": ")" + name + R"(", "component": "BIOS", "target_version": "P80",
+        "image_uri": "http://images/bios.bin?version=P80", "checksum": "sha256:)" + std::string(64, 'c') +
+           R"(", "selection": {"nodes": ["node-00", "node-01", "node-02", "node-03", "node-04", "node-05"]},
+        "canary_size": 1, "batch_size": 5)" + extra + "}";
+  };
+  ASSERT_EQ(201, s.Post("/api/v1/firmware/campaigns", body("paused", "")).status);
+  ASSERT_EQ(200, s.Post("/api/v1/firmware/campaigns/paused/start", "{}").status);
+  WaitCampaign(s, "paused", [](const json::object& c) {
+    return c.at("nodes").as_array()[0].at("state").as_string() == "updating";
+  });
+  auto paused = s.Post("/api/v1/firmware/campaigns/paused/pause", "{}");
+  ASSERT_EQ(200, paused.status) << paused.Describe();
+  std::this_thread::sleep_for(3s);  // the canary's task ends meanwhile; nothing else may start
+  auto c = Campaign(s, "paused");
+  EXPECT_EQ("paused", c.at("state").as_string());
+  EXPECT_EQ(0, c.at("batch").as_int64());
+  for (int i = 1; i < 6; ++i) {
+    auto state = sim.State(i);
+    EXPECT_TRUE(state.at("actions").as_array().empty()) << i;
+  }
+  ASSERT_EQ(200, s.Post("/api/v1/firmware/campaigns/paused/resume", "{}").status);
+  auto done = WaitCampaign(s, "paused", [](const json::object& c) { return c.at("state").as_string() != "running"; });
+  EXPECT_EQ("succeeded", done.at("state").as_string()) << json::serialize(done);
+
+  // Cancelled before it starts: it never runs.
+  ASSERT_EQ(201, s.Post("/api/v1/firmware/campaigns", body("never", "")).status);
+  ASSERT_EQ(200, s.Post("/api/v1/firmware/campaigns/never/cancel", "{}").status);
+  EXPECT_EQ(409, s.Post("/api/v1/firmware/campaigns/never/start", "{}").status);
+  // A maintenance window that is over: the campaign halts without touching a node.
+  ASSERT_EQ(201, s.Post("/api/v1/firmware/campaigns",
+                        body("late", R"(, "window_start": "2020-01-01T00:00:00Z", "window_end": "2020-01-01T04:00:00Z")"))
+                     .status);
+  ASSERT_EQ(200, s.Post("/api/v1/firmware/campaigns/late/start", "{}").status);
+  auto late = WaitCampaign(s, "late", [](const json::object& c) { return c.at("state").as_string() == "halted"; });
+  EXPECT_NE(std::string::npos, std::string(late.at("message").as_string()).find("window"));
+  // Bad specs are refused naming the field.
+  auto bad = s.Post("/api/v1/firmware/campaigns", body("bad", R"(, "failure_budget": -1)"));
+  EXPECT_EQ(400, bad.status);
+  EXPECT_NE(std::string::npos, bad.body.find("failure_budget"));
 }
 
 }  // namespace
