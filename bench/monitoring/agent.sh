@@ -3,7 +3,8 @@
 # per scrape (utime+stime of the exporter process from /proc/PID/stat, read before and after N
 # sequential scrapes by one curl process) and bytes per scrape, plain and with
 # Accept-Encoding: gzip (what Prometheus sends). node-exporter runs with its default collectors
-# (what operators run); gantry agent once without a GPU and once with the recorded H100 replayed
+# (what operators run) and with only the collectors covering what gantry agent's node collector
+# exposes; gantry agent once without a GPU and once with the recorded H100 replayed
 # by the test library (tests/support/fake_nvml), so its GPU collector does its full work.
 #
 #   bench/monitoring/agent.sh [--scrapes 500]
@@ -52,9 +53,15 @@ measure() {  # name pid url
     'BEGIN { printf "RESULT %-24s cpu_ms_per_scrape=%.3f cpu_ms_per_scrape_gzip=%.3f bytes=%d bytes_gzip_request=%d samples=%d rss_kb=%d\n", name, (b-a)*1000/hz/n, (d-c)*1000/hz/n, bytes, gz, s, rss }'
 }
 
-NE=$(port); AG=$(port); AGG=$(port)
+NE=$(port); NES=$(port); AG=$(port); AGG=$(port)
 prometheus-node-exporter --web.listen-address=127.0.0.1:$NE --collector.textfile.directory="$T" >"$T/ne.log" 2>&1 &
 PIDS+=($!); NE_PID=$!
+# The same ground as gantry agent's node collector: cpu, meminfo, loadavg, pressure, diskstats,
+# filesystem, netdev, stat, uname, time.
+prometheus-node-exporter --web.listen-address=127.0.0.1:$NES --collector.disable-defaults \
+  --collector.cpu --collector.meminfo --collector.loadavg --collector.pressure --collector.diskstats \
+  --collector.filesystem --collector.netdev --collector.stat --collector.uname --collector.time >"$T/nes.log" 2>&1 &
+PIDS+=($!); NES_PID=$!
 "$GANTRY" agent --listen 127.0.0.1:$AG --no-gpu >"$T/ag.log" 2>&1 &
 PIDS+=($!); AG_PID=$!
 GANTRY_FAKE_NVML_DUMP=$ROOT/tests/data/nvml-h100/nvml-dump-busy.json \
@@ -63,5 +70,6 @@ PIDS+=($!); AGG_PID=$!
 sleep 0.5
 echo "# $N sequential scrapes each; $(nproc) CPUs; $(uname -r)"
 measure node-exporter "$NE_PID" "http://127.0.0.1:$NE/metrics"
+measure node-exporter-same-set "$NES_PID" "http://127.0.0.1:$NES/metrics"
 measure gantry-agent "$AG_PID" "http://127.0.0.1:$AG/metrics"
 measure gantry-agent+h100 "$AGG_PID" "http://127.0.0.1:$AGG/metrics"

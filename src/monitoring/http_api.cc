@@ -1,6 +1,7 @@
 #include "monitoring/http_api.h"
 
 #include <charconv>
+#include <map>
 
 #include "http/params.h"
 
@@ -17,7 +18,7 @@ Result<int64_t> IncidentId(Context& c) {
   int64_t id = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
   if (s.empty() || ec != std::errc() || end != s.data() + s.size() || id <= 0) {
-    return core::InvalidArgument("incident id must be a positive integer", "id");
+    return core::InvalidArgument("id must be a positive integer", "id");
   }
   return id;
 }
@@ -44,6 +45,50 @@ void RegisterRoutes(http::Router& router, Service& service) {
                auto kind = c.request.Query("kind");
                GANTRY_TRY(auto body, service.Targets(c.rc, kind ? *kind : "agent"));
                return Response::Text(std::move(body), "application/json");
+             });
+
+  router.Add({"GET", "/api/v1/monitoring/status", "monitoring.status"}, [&service](Context&) -> Result<Response> {
+    PeerStatus p = service.Peers();
+    return Response::Json(core::json::object{{"prometheus", p.prometheus}, {"alertmanager", p.alertmanager}});
+  });
+
+  // Tenant-safe PromQL: query and query_range with Prometheus' parameters.
+  for (const char* kind : {"query", "query_range"}) {
+    router.Add({"GET", std::string("/api/v1/metrics/") + kind, "metrics.query"},
+               [&service, kind](Context& c) -> Result<Response> {
+                 std::map<std::string, std::string> params;
+                 for (const char* name : {"query", "time", "start", "end", "step", "timeout"}) {
+                   if (auto v = c.request.Query(name)) params[name] = *v;
+                 }
+                 GANTRY_TRY_STATUS(http::OnlyQuery(c.request, {"query", "time", "start", "end", "step", "timeout"}));
+                 GANTRY_TRY(auto answer, service.metrics().Query(c.rc, kind, params));
+                 return Response::Text(std::move(answer.body), "application/json");
+               });
+  }
+
+  router.Add({"GET", "/api/v1/monitoring/silences", "monitoring.silences"}, [&service](Context& c) -> Result<Response> {
+    GANTRY_TRY_STATUS(http::OnlyQuery(c.request, {"all"}));
+    bool all = c.request.Query("all").value_or("") == "true";
+    GANTRY_TRY(auto list, service.silences().List(c.rc, !all));
+    core::json::array items;
+    for (const auto& s : list) items.push_back(ToJson(s));
+    return http::ListResponse(std::move(items), std::nullopt);
+  });
+  router.Add({"POST", "/api/v1/monitoring/silences", "monitoring.silences"}, [&service](Context& c) -> Result<Response> {
+    GANTRY_TRY(auto body, core::ParseObject(c.request.body));
+    GANTRY_TRY_STATUS(core::OnlyFields(body, {"ci", "minutes", "comment"}));
+    GANTRY_TRY(auto ci, core::GetString(body, "ci"));
+    GANTRY_TRY(auto minutes, core::OptInt(body, "minutes"));
+    GANTRY_TRY(auto comment, core::OptString(body, "comment"));
+    GANTRY_TRY(auto s, service.silences().Create(c.rc, ci, std::chrono::minutes(minutes.value_or(60)),
+                                                 comment.value_or("")));
+    return Response::Json(ToJson(s), 201);
+  });
+  router.Add({"DELETE", "/api/v1/monitoring/silences/{id}", "monitoring.silences"},
+             [&service](Context& c) -> Result<Response> {
+               GANTRY_TRY(auto id, IncidentId(c));
+               GANTRY_TRY(auto s, service.silences().Remove(c.rc, id));
+               return Response::Json(ToJson(s));
              });
 
   router.Add({"GET", "/api/v1/incidents", "incidents.read"}, [&service](Context& c) -> Result<Response> {

@@ -7,6 +7,7 @@
 
 #include "auth/policy.h"
 #include "core/crypto.h"
+#include "monitoring/outbound.h"
 #include "monitoring/store.h"
 
 namespace gantry::monitoring {
@@ -74,7 +75,25 @@ Service::Service(store::Database& db, const audit::Service& audit, cmdb::Service
       config_(config),
       resolver_(cmdb, config.resolver_refresh),
       targets_(cmdb, config.targets),
-      notifier_(config.notify_webhooks) {}
+      notifier_(config.notify_webhooks),
+      metrics_(config.prometheus_url),
+      silences_(db, audit, cmdb, clock, config.alertmanager_url) {}
+
+PeerStatus Service::Peers() const {
+  auto probe = [](const std::string& url) -> std::string {
+    if (url.empty()) return "not configured";
+    OutboundRequest r;
+    r.url = url + "/-/ready";
+    r.connect_timeout = std::chrono::milliseconds(1000);
+    r.timeout = std::chrono::milliseconds(2000);
+    r.max_answer = 4096;
+    auto a = Send(r);
+    if (!a) return "unreachable: " + a.error().message;
+    if (a->status != 200) return "not ready: HTTP " + std::to_string(a->status);
+    return "ok";
+  };
+  return {probe(config_.prometheus_url), probe(config_.alertmanager_url)};
+}
 
 core::Result<std::vector<Service::Parsed>> Service::Parse(std::string_view body) const {
   GANTRY_TRY(auto root, core::ParseObject(body));

@@ -15,8 +15,10 @@
 
 #include "audit/service.h"
 #include "cmdb/service.h"
+#include "monitoring/metrics_proxy.h"
 #include "monitoring/notifier.h"
 #include "monitoring/resolver.h"
+#include "monitoring/silences.h"
 #include "monitoring/targets.h"
 #include "monitoring/types.h"
 #include "store/database.h"
@@ -28,6 +30,13 @@ struct MonitoringConfig {
   TargetsOptions targets;
   size_t max_alerts_per_body = 5000;
   std::chrono::seconds resolver_refresh{60};
+  std::string prometheus_url;    // for /api/v1/metrics/query; empty: metrics unavailable (503)
+  std::string alertmanager_url;  // for maintenance silences; empty: silences unavailable (503)
+};
+
+// Reachability of the peers, for GET /api/v1/monitoring/status.
+struct PeerStatus {
+  std::string prometheus, alertmanager;  // "ok", "not configured" or "unreachable: ..."
 };
 
 class Service {
@@ -50,7 +59,12 @@ class Service {
   core::Result<Incident> Assign(const core::RequestContext& rc, int64_t id, std::string assignee);
   core::Result<Incident> AddNote(const core::RequestContext& rc, int64_t id, std::string text);
 
+  // Probes Prometheus and Alertmanager (GET /-/ready, 2 s timeout each).
+  PeerStatus Peers() const;
+
   CiResolver& resolver() { return resolver_; }
+  MetricsProxy& metrics() { return metrics_; }
+  SilenceManager& silences() { return silences_; }
   Notifier& notifier() { return notifier_; }
   TargetDirectory& targets() { return targets_; }
 
@@ -71,6 +85,8 @@ class Service {
   CiResolver resolver_;
   TargetDirectory targets_;
   Notifier notifier_;
+  MetricsProxy metrics_;
+  SilenceManager silences_;
 };
 
 }  // namespace gantry::monitoring

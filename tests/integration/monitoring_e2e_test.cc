@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <fstream>
 
 #include "gantry_server.h"
@@ -25,7 +26,22 @@ TEST(MonitoringE2E, PrometheusDiscoversScrapesAlertsAndGantryOpensAnEnrichedInci
   std::string why;
   if (!PromFixture::Installed(&why)) GTEST_SKIP() << why;
   int agent_port = FreePort();
-  GantryServer gantry(store::Backend::kSqlite, {"--agent-port", std::to_string(agent_port)});
+  int prom_port = FreePort();
+  int am_port = FreePort();
+  // Where Gantry forwards incident notifications.
+  int sink_port = FreePort();
+  std::string sink_dir = MakeTempDir("e2e-sink");
+  Process sink = Process::Spawn({.args = {"/usr/bin/python3", Source() + "/tests/support/webhook_sink.py",
+                                          std::to_string(sink_port), sink_dir}});
+  GantryServer gantry(store::Backend::kSqlite,
+                      {"--notify-webhook", "http://127.0.0.1:" + std::to_string(sink_port) + "/hook",
+                       "--agent-port", std::to_string(agent_port), "--prometheus-url",
+                       "http://127.0.0.1:" + std::to_string(prom_port), "--alertmanager-url",
+                       "http://127.0.0.1:" + std::to_string(am_port)});
+  // Before the peers run: a clear status, and the API still answers.
+  auto down = gantry.Get("/api/v1/monitoring/status").Object();
+  EXPECT_NE(std::string(down["prometheus"].as_string()).find("unreachable"), std::string::npos);
+  EXPECT_EQ(gantry.Get("/api/v1/metrics/query?query=up").status, 503);
 
   // The CMDB: dc1 > hall-1 > rack A01 > node-e2e (tenant acme, primary_ip 127.0.0.1) with two
   // GPUs whose uuid attributes match the agent's UUID labels.
@@ -70,6 +86,8 @@ TEST(MonitoringE2E, PrometheusDiscoversScrapesAlertsAndGantryOpensAnEnrichedInci
   o.webhook_url = gantry.url() + "/api/v1/monitoring/alertmanager";
   o.webhook_token = gantry.token();
   o.rules = ReadFile(Source() + "/monitoring/rules/gantry-gpu-node.yml");
+  o.prometheus_port = prom_port;
+  o.alertmanager_port = am_port;
   PromFixture prom(o);
 
   // Prometheus found the agent through the SD endpoint, with CMDB labels, and scrapes it.
@@ -110,10 +128,109 @@ TEST(MonitoringE2E, PrometheusDiscoversScrapesAlertsAndGantryOpensAnEnrichedInci
   EXPECT_EQ(alert["labels"].at("rack").as_string(), "A01");  // an SD label, carried through
   EXPECT_EQ(alert["labels"].at("Hostname").as_string(), "node-e2e");
 
-  // The CLI shows it.
-  auto cli = RunGantry({"incident", "list", "--server", gantry.url(), "--token", gantry.token()});
+  // The enriched incident was forwarded to the notification webhook.
+  std::string forwarded;
+  EXPECT_TRUE(PromFixture::WaitFor(
+      [&] {
+        for (const auto& f : std::filesystem::directory_iterator(sink_dir)) {
+          std::string body = ReadFile(f.path().string());
+          if (body.find("incident.opened") != std::string::npos) forwarded = body;
+        }
+        return !forwarded.empty();
+      },
+      std::chrono::seconds(20)));
+  EXPECT_NE(forwarded.find("\"location_path\":\"dc1/hall-1/A01\""), std::string::npos) << forwarded;
+  EXPECT_NE(forwarded.find("gpu/node-e2e:gpu1"), std::string::npos) << forwarded;
+
+  // The CLI shows it and works it.
+  auto gantry_cli = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--server", gantry.url(), "--token", gantry.token()});
+    return RunGantry(args);
+  };
+  auto cli = gantry_cli({"incident", "list"});
   EXPECT_EQ(cli.status, 0) << cli.output;
   EXPECT_NE(cli.output.find("gpu/node-e2e:gpu1"), std::string::npos) << cli.output;
+  std::string id = std::to_string(incident["id"].as_int64());
+  cli = gantry_cli({"incident", "ack", id, "--note", "reseating the GPU"});
+  EXPECT_EQ(cli.status, 0) << cli.output;
+  cli = gantry_cli({"incident", "show", id});
+  EXPECT_EQ(cli.status, 0) << cli.output;
+  EXPECT_NE(cli.output.find("acknowledged"), std::string::npos) << cli.output;
+  EXPECT_NE(cli.output.find("dc1/hall-1/A01"), std::string::npos) << cli.output;
+  EXPECT_NE(cli.output.find("reseating the GPU"), std::string::npos) << cli.output;
+  EXPECT_EQ(gantry_cli({"incident", "ack", "999999"}).status, 4);  // not found
+
+  // Gantry was started with these peers' URLs; the fixture used the ports on its first attempt.
+  ASSERT_EQ(prom.prometheus_url(), "http://127.0.0.1:" + std::to_string(prom_port)) << prom.Logs();
+  ASSERT_EQ(prom.alertmanager_url(), "http://127.0.0.1:" + std::to_string(am_port)) << prom.Logs();
+  {
+    auto up = gantry.Get("/api/v1/monitoring/status").Object();
+    EXPECT_EQ(up["prometheus"].as_string(), "ok");
+    EXPECT_EQ(up["alertmanager"].as_string(), "ok");
+
+    // Tenant-safe metrics: a member of acme sees its node's series, a member of beta none, and
+    // a query that names the tenant label is refused.
+    auto member = [&](const std::string& user, const std::string& tenant) {
+      Ok(gantry.Post("/api/v1/tenants", json::serialize(json::object{{"slug", tenant}})));
+      auto u = gantry.Post("/api/v1/users", json::serialize(json::object{{"username", user},
+                                                                         {"roles", json::array{"tenant-member"}}}));
+      Ok(u);
+      std::string password(u.Object()["generated_password"].as_string());
+      Ok(gantry.Post("/api/v1/tenants/" + tenant + "/members",
+                     json::serialize(json::object{{"user", user}, {"role", "tenant-member"}})));
+      auto login = gantry.Request({.method = "POST", .target = "/api/v1/auth/login",
+                                   .body = json::serialize(json::object{{"username", user}, {"password", password},
+                                                                        {"issue_token", true}})});
+      Ok(login);
+      return std::string(login.Object()["token"].as_string());
+    };
+    std::string acme = member("al", "acme");
+    std::string beta = member("bea", "beta");
+    auto series = [&](const std::string& token, const std::string& encoded_query) {
+      auto r = gantry.Get("/api/v1/metrics/query?query=" + encoded_query, token);
+      EXPECT_EQ(r.status, 200) << r.Describe();
+      return r.status == 200 ? r.Object()["data"].at("result").as_array().size() : size_t{999};
+    };
+    EXPECT_EQ(series(acme, "up"), 1u);
+    EXPECT_EQ(series(beta, "up"), 0u);
+    EXPECT_EQ(series(beta, "DCGM_FI_DEV_GPU_TEMP"), 0u);
+    EXPECT_EQ(series(acme, "DCGM_FI_DEV_GPU_TEMP"), 1u);  // the lost GPU has no reading
+    EXPECT_EQ(series(gantry.token(), "count(up)"), 1u);    // operators query unchanged
+    auto escape = gantry.Get("/api/v1/metrics/query?query=up%7Btenant%3D%22acme%22%7D", beta);
+    EXPECT_EQ(escape.status, 400) << escape.Describe();
+    // The portal's GPU chart: a range query, scoped the same way.
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::string range = "/api/v1/metrics/query_range?query=avg%20by%20(Hostname)%20(DCGM_FI_DEV_GPU_UTIL)&start=" +
+                        std::to_string(now - 120) + "&end=" + std::to_string(now) + "&step=5";
+    auto acme_range = gantry.Get(range, acme);
+    ASSERT_EQ(acme_range.status, 200) << acme_range.Describe();
+    EXPECT_EQ(acme_range.Object()["data"].at("result").as_array().size(), 1u) << acme_range.body;
+    EXPECT_EQ(gantry.Get(range, beta).Object()["data"].at("result").as_array().size(), 0u);
+    EXPECT_EQ(gantry.Get("/api/v1/metrics/query_range?query=up", acme).status, 400);  // start/end/step required
+    auto q = RunGantry({"monitor", "query", "up", "--server", gantry.url(), "--token", acme});
+    EXPECT_EQ(q.status, 0) << q.output;
+    EXPECT_NE(q.output.find("\"tenant\": \"acme\""), std::string::npos) << q.output;
+    auto st = gantry_cli({"monitor", "status"});
+    EXPECT_NE(st.output.find("ok"), std::string::npos) << st.output;
+
+    // Maintenance: the rack silences the node's alerts in Alertmanager; removing it ends that.
+    auto state = [&] {
+      std::string body = PromFixture::Http(prom.alertmanager_url() +
+                                           "/api/v2/alerts?filter=alertname%3D%22GpuFallenOffBus%22");
+      auto v = json::parse(body.empty() ? "[]" : body);
+      if (!v.is_array() || v.as_array().empty()) return std::string();
+      return std::string(v.as_array()[0].at("status").at("state").as_string());
+    };
+    auto sil = gantry_cli({"monitor", "silence", "rack/A01", "--minutes", "10", "--comment", "e2e", "-o", "json"});
+    ASSERT_EQ(sil.status, 0) << sil.output;
+    int64_t sil_id = json::parse(sil.output).at("id").as_int64();
+    EXPECT_TRUE(PromFixture::WaitFor([&] { return state() == "suppressed"; }, std::chrono::seconds(20)));
+    auto listed = gantry_cli({"monitor", "silences"});
+    EXPECT_NE(listed.output.find("rack/A01"), std::string::npos) << listed.output;
+    auto del = gantry_cli({"monitor", "unsilence", std::to_string(sil_id)});
+    EXPECT_EQ(del.status, 0) << del.output;
+    EXPECT_TRUE(PromFixture::WaitFor([&] { return state() == "active"; }, std::chrono::seconds(20)));
+  }
   agent.Signal(SIGTERM);
   EXPECT_EQ(agent.Wait(std::chrono::seconds(10)), 0);
 }

@@ -101,8 +101,9 @@ void PromFixture::StopAll() {
 
 void PromFixture::StartOnce() {
   dir_ = MakeTempDir("promfx");
-  prom_port_ = FreePort();
-  am_port_ = FreePort();
+  bool first = processes_.empty() && prom_port_ == 0;
+  prom_port_ = first && options_.prometheus_port ? options_.prometheus_port : FreePort();
+  am_port_ = first && options_.alertmanager_port ? options_.alertmanager_port : FreePort();
   ne_port_ = options_.node_exporter ? FreePort() : 0;
   std::filesystem::create_directories(dir_ + "/textfile");
 

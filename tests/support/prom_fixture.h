@@ -35,6 +35,8 @@ struct PromFixtureOptions {
   std::string webhook_token;  // bearer token for it
   std::string rules;          // rules file contents (YAML); empty: no rules
   bool node_exporter = false;
+  int prometheus_port = 0;    // non-zero: listen there on the first attempt (a server configured
+  int alertmanager_port = 0;  // with the peers' URLs before they start)
   std::chrono::seconds ready_timeout{20};
   std::string lookback_delta = "10s";
 };

@@ -7,6 +7,7 @@ import { AuditPage } from './pages/Audit';
 import { CmdbPage } from './pages/cmdb/Cmdb';
 import { ComingSoon } from './pages/ComingSoon';
 import { BillingPage } from './pages/Billing';
+import { MonitoringPage } from './pages/Monitoring';
 
 type AuthState = { status: 'loading' } | { status: 'anon' } | { status: 'authed'; me: WhoAmI };
 
@@ -21,7 +22,7 @@ export const NAV: NavItem[] = [
   { key: 'audit', label: 'Audit' },
   { key: 'cmdb', label: 'CMDB' },
   { key: 'nodes', label: 'Nodes', soon: 'Node lifecycle: provisioning, cordon/drain, health and maintenance.' },
-  { key: 'monitoring', label: 'Monitoring', soon: 'GPU and node metrics, alerts and dashboards.' },
+  { key: 'monitoring', label: 'Monitoring' },
   { key: 'tenants', label: 'Tenants', soon: 'Tenants, projects, quotas and memberships.' },
   { key: 'billing', label: 'Billing' },
 ];
@@ -87,6 +88,7 @@ function Shell({ me, onLogout }: { me: WhoAmI; onLogout: () => void }) {
   else if (section === 'audit') page = <AuditPage />;
   else if (section === 'cmdb') page = <CmdbPage me={me} route={route.slice(1)} />;
   else if (section === 'billing') page = <BillingPage />;
+  else if (section === 'monitoring') page = <MonitoringPage me={me} route={route.slice(1)} />;
   else if (item?.soon) page = <ComingSoon title={item.label} what={item.soon} />;
   else
     page = (

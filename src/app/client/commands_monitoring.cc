@@ -1,5 +1,5 @@
 // gantry incident list|show|ack|resolve|assign|note, gantry monitor targets|prometheus-config|
-// alertmanager-config
+// alertmanager-config|status|silence|silences|unsilence|query
 #include "app/client/commands.h"
 #include "app/client/session.h"
 #include "app/commands.h"
@@ -183,6 +183,61 @@ void Targets(const GlobalFlags& flags, const std::string& kind, const Io& io) {
   s->PrintJson(t);
 }
 
+void Status(const GlobalFlags& flags, const Io& io) {
+  auto s = Session::Open(flags, io);
+  auto st = s->Check(s->api().Get("/api/v1/monitoring/status"));
+  if (s->json()) return s->PrintJson(st);
+  PrintFields(s->out(), {{"PROMETHEUS", FieldText(st, "prometheus")}, {"ALERTMANAGER", FieldText(st, "alertmanager")}});
+}
+
+struct SilenceArgs {
+  std::string ci, comment;
+  int minutes = 60;
+  int64_t id = 0;
+  bool all = false;
+};
+
+void SilenceCreate(const GlobalFlags& flags, const SilenceArgs& a, const Io& io) {
+  auto s = Session::Open(flags, io);
+  json::object body{{"ci", a.ci}, {"minutes", a.minutes}};
+  if (!a.comment.empty()) body["comment"] = a.comment;
+  auto r = s->Check(s->api().Post("/api/v1/monitoring/silences", body));
+  if (s->json()) return s->PrintJson(r);
+  size_t covered = 0;
+  if (auto* c = r.get_object().if_contains("covered"); c && c->is_array()) covered = c->get_array().size();
+  s->out() << "Silence " << FieldText(r, "id") << ": " << Sanitize(a.ci) << " and what depends on it ("
+           << covered << " CIs) silenced until " << FieldText(r, "ends_at") << "\n";
+}
+
+void SilenceList(const GlobalFlags& flags, bool all, const Io& io) {
+  auto s = Session::Open(flags, io);
+  Query q;
+  if (all) q.emplace_back("all", "true");
+  auto list = s->Check(s->api().Get("/api/v1/monitoring/silences", q));
+  if (s->json()) return s->PrintJson(list);
+  const auto* items = list.is_object() ? list.get_object().if_contains("items") : nullptr;
+  if (!items || !items->is_array()) s->Fail(core::Unavailable("unexpected answer from the server"));
+  MakeTable(items->get_array(), {FieldColumn("ID", "id"), FieldColumn("CI", "ci"), FieldColumn("BY", "created_by"),
+                                 FieldColumn("ENDS", "ends_at"), FieldColumn("REMOVED", "removed_at"),
+                                 FieldColumn("COMMENT", "comment")})
+      .Print(s->out());
+}
+
+void SilenceRemove(const GlobalFlags& flags, int64_t id, const Io& io) {
+  auto s = Session::Open(flags, io);
+  auto r = s->Check(s->api().Delete("/api/v1/monitoring/silences/" + std::to_string(id)));
+  if (s->json()) return s->PrintJson(r);
+  s->out() << "Silence " << id << " removed\n";
+}
+
+void MetricsQuery(const GlobalFlags& flags, const std::string& promql, const std::string& time, const Io& io) {
+  auto s = Session::Open(flags, io);
+  Query q{{"query", promql}};
+  if (!time.empty()) q.emplace_back("time", time);
+  auto r = s->Check(s->api().Get("/api/v1/metrics/query", q));
+  s->PrintJson(r);
+}
+
 CLI::App* AddIdCommand(CLI::App* parent, const char* name, const char* help,
                        std::shared_ptr<GlobalFlags> flags, std::shared_ptr<ChangeArgs> a) {
   auto* cmd = parent->add_subcommand(name, help);
@@ -265,6 +320,50 @@ void RegisterMonitoringCommands(CLI::App& app, IoPtr io) {
     cmd->add_option("--kind", *kind, "agent or bmc")->check(CLI::IsMember({"agent", "bmc"}))->capture_default_str();
     AddGlobalFlags(cmd, *flags);
     cmd->callback([flags, kind, io] { Targets(*flags, *kind, *io); });
+  }
+  {
+    auto flags = std::make_shared<GlobalFlags>();
+    auto* cmd = monitor->add_subcommand("status", "Whether Gantry reaches Prometheus and Alertmanager");
+    AddGlobalFlags(cmd, *flags);
+    cmd->callback([flags, io] { Status(*flags, *io); });
+  }
+  {
+    auto flags = std::make_shared<GlobalFlags>();
+    auto a = std::make_shared<SilenceArgs>();
+    auto* cmd = monitor->add_subcommand(
+        "silence", "Put a CI into maintenance: silence its alerts and those of everything depending on it (operator)");
+    cmd->add_option("CI", a->ci, "CI reference (type/name, name or id)")->required();
+    cmd->add_option("--minutes", a->minutes, "How long")->check(CLI::Range(1, 20160))->capture_default_str();
+    cmd->add_option("--comment", a->comment, "Why (shown in Alertmanager)");
+    AddGlobalFlags(cmd, *flags);
+    cmd->footer("Examples:\n  gantry monitor silence switch/leaf-01 --minutes 90 --comment 'firmware 4.2'");
+    cmd->callback([flags, a, io] { SilenceCreate(*flags, *a, *io); });
+  }
+  {
+    auto flags = std::make_shared<GlobalFlags>();
+    auto a = std::make_shared<SilenceArgs>();
+    auto* cmd = monitor->add_subcommand("silences", "List maintenance silences");
+    cmd->add_flag("--all", a->all, "Also ended ones");
+    AddGlobalFlags(cmd, *flags);
+    cmd->callback([flags, a, io] { SilenceList(*flags, a->all, *io); });
+  }
+  {
+    auto flags = std::make_shared<GlobalFlags>();
+    auto a = std::make_shared<SilenceArgs>();
+    auto* cmd = monitor->add_subcommand("unsilence", "End a maintenance silence (operator)");
+    cmd->add_option("ID", a->id, "Silence id")->required()->check(CLI::PositiveNumber);
+    AddGlobalFlags(cmd, *flags);
+    cmd->callback([flags, a, io] { SilenceRemove(*flags, a->id, *io); });
+  }
+  {
+    auto flags = std::make_shared<GlobalFlags>();
+    auto promql = std::make_shared<std::string>();
+    auto time = std::make_shared<std::string>();
+    auto* cmd = monitor->add_subcommand("query", "Run a PromQL query through Gantry (tenant users see their own series)");
+    cmd->add_option("PROMQL", *promql, "The expression")->required();
+    cmd->add_option("--time", *time, "Evaluation time (RFC 3339 or Unix seconds)");
+    AddGlobalFlags(cmd, *flags);
+    cmd->callback([flags, promql, time, io] { MetricsQuery(*flags, *promql, *time, *io); });
   }
   for (bool prometheus : {true, false}) {
     auto flags = std::make_shared<GlobalFlags>();
