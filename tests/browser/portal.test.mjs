@@ -10,7 +10,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { skipReason, withPortal } from './harness.mjs';
+import { MOCK, skipReason, withPortal } from './harness.mjs';
 
 const TEST_TIMEOUT_MS = 90_000;
 const JOB_TIMEOUT_MS = 30_000;
@@ -140,10 +140,44 @@ test('web portal: login, jobs, audit', { timeout: TEST_TIMEOUT_MS }, async (t) =
       await byId('nav-monitoring').click();
       await byId('incidents-table').waitFor();
       await byId('incident-state-filter').selectOption('open');
-      // No Prometheus configured: the chart says so, the page works.
-      await byId('gpu-util-unavailable').waitFor();
-      assert.match(await byId('gpu-util-unavailable').textContent(), /no Prometheus configured/);
+      // No Prometheus configured: the chart says so, the page works (the mock server has no
+      // monitoring routes).
+      if (!MOCK) {
+        await byId('gpu-util-unavailable').waitFor();
+        assert.match(await byId('gpu-util-unavailable').textContent(), /no Prometheus configured/);
+      }
       await shot('monitoring');
+    });
+
+    await step('billing page', async () => {
+      await byId('nav-billing').click();
+      await byId('billing-page').waitFor();
+      if (!MOCK) {
+        // A tenant with metered usage: the draft invoice's lines and the cost chart show it.
+        const csrf = await page.evaluate(async () => (await (await fetch('/api/v1/whoami')).json()).csrf_token);
+        const post = (path, body) =>
+          page.evaluate(
+            async ([p, b, t]) =>
+              (await fetch(p, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': t }, body: JSON.stringify(b) })).status,
+            [path, body, csrf],
+          );
+        assert.equal(await post('/api/v1/tenants', { slug: 'acme' }), 201);
+        const now = new Date();
+        const start = new Date(now.getTime() - 2 * 3600_000).toISOString();
+        const end = new Date(now.getTime() - 3600_000).toISOString();
+        assert.equal(await post('/api/v1/metering/prices', { sku: 'gpu-h100-hour', unit_price_micros: 2_500_000, effective_from: '2020-01-01T00:00:00Z' }), 201);
+        assert.equal(
+          await post('/api/v1/metering/records', { records: [{ key: 'ui-1', tenant: 'acme', sku: 'gpu-h100-hour', quantity: 7_200_000, start, end }] }),
+          200,
+        );
+        await byId('nav-jobs').click();
+        await byId('nav-billing').click();
+        await byId('billing-total').waitFor();
+        assert.match(await byId('billing-total').textContent(), /5\.000000 USD/);
+        assert.match(await byId('billing-lines').textContent(), /gpu-h100-hour/);
+        assert.match(await byId('cost-by-sku').textContent(), /gpu-h100-hour/);
+      }
+      await shot('billing');
     });
 
     await step('placeholder pages', async () => {
