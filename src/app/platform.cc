@@ -2,16 +2,45 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/crypto.h"
+#include "hardware/fanout_jobs.h"
+#include "hardware/inventory.h"
 #include "jobs/worker.h"
 #include "metering/jobs.h"
 #include "store/migrate.h"
 
 namespace gantry::app {
 
-// How the lifecycle powers nodes and sets their boot device. Until the hardware module is
-// wired in, nodes have no BMC to drive (operations fail with the reason).
-std::unique_ptr<lifecycle::NodeControl> MakeNodeControl(Platform&) {
-  return std::make_unique<lifecycle::NoControl>();
+namespace {
+
+// The lifecycle's NodeControl on the hardware module: power and one-time boot overrides through
+// the node's BMC (IPMI or Redfish), found by the node's `bmc` or, without one, by the server CI
+// of the node's name. No second BMC driver: the hardware service's errors pass through (no BMC:
+// kNotFound, unreachable: kUnavailable/kDeadlineExceeded, retried by the lifecycle job).
+class HardwareNodeControl : public lifecycle::NodeControl {
+ public:
+  explicit HardwareNodeControl(hardware::Service& hw) : hw_(hw) {}
+
+  core::Status Power(const lifecycle::Node& node, lifecycle::PowerAction action) override {
+    hardware::PowerAction a = action == lifecycle::PowerAction::kOn    ? hardware::PowerAction::kOn
+                              : action == lifecycle::PowerAction::kOff ? hardware::PowerAction::kOff
+                                                                       : hardware::PowerAction::kCycle;
+    return hw_.Power(core::RequestContext::System("lifecycle"), node.bmc.value_or(node.name), a);
+  }
+
+  core::Status SetBootDevice(const lifecycle::Node& node, lifecycle::BootDevice device) override {
+    auto d = device == lifecycle::BootDevice::kPxe ? hardware::BootDevice::kPxe : hardware::BootDevice::kDisk;
+    return hw_.SetBootDevice(core::RequestContext::System("lifecycle"), node.bmc.value_or(node.name), d, true);
+  }
+
+ private:
+  hardware::Service& hw_;
+};
+
+}  // namespace
+
+std::unique_ptr<lifecycle::NodeControl> MakeNodeControl(Platform& platform) {
+  return std::make_unique<HardwareNodeControl>(platform.hardware());
 }
 
 std::string SigningKeyPath(const std::string& data_dir) {
@@ -52,8 +81,19 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   });
   if (o.migrate) {
     GANTRY_TRY_STATUS(p->cmdb_->Init());
+    GANTRY_TRY_STATUS(hardware::EnsureInventoryTypes(*p->cmdb_));
     GANTRY_TRY_STATUS(p->metering_->Init());
   }
+  // BMC credentials are sealed under a key of their own in the data directory (created on first
+  // use, 0600); without a data directory to hold it (offline admin commands) a throw-away key is
+  // used, and those commands never touch BMCs.
+  auto box = hardware::CredentialBox::Open(hardware::CredentialKeyPath(o.data_dir), o.require_key);
+  if (!box && o.require_key) return box.error();
+  if (!box) box = hardware::CredentialBox::FromKey(core::RandomBytes(32));
+  p->hardware_ = std::make_unique<hardware::Service>(
+      *p->db_, *p->audit_, clock, std::move(*box),
+      std::make_shared<hardware::RealDriverFactory>(o.bmc, o.ipmitool));
+  p->campaigns_ = std::make_unique<hardware::CampaignService>(*p->hardware_, *p->cmdb_, *p->jobs_);
   lifecycle::Options lo = o.lifecycle;
   if (lo.image_dir.empty()) lo.image_dir = (o.data_dir.empty() ? std::string(".") : o.data_dir) + "/images";
   p->node_control_ = MakeNodeControl(*p);
@@ -120,6 +160,8 @@ void RegisterCoreJobTypes(Platform& platform) {
       true});
 
   tenancy::RegisterSlurmSyncJobType(platform.job_types(), platform.db(), platform.slurm());
+  hardware::RegisterFanOutJobTypes(platform.job_types(), platform.hardware(), platform.cmdb());
+  platform.campaigns().RegisterJobType(platform.job_types());
   metering::SlurmSourceConfig meter_slurm;
   meter_slurm.client = platform.slurm().client;
   meter_slurm.prefix = platform.slurm().prefix;

@@ -11,6 +11,8 @@
 #include "cmdb/service.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "hardware/campaign.h"
+#include "hardware/service.h"
 #include "jobs/service.h"
 #include "lifecycle/playbook.h"
 #include "lifecycle/service.h"
@@ -38,6 +40,9 @@ struct PlatformOptions {
   // image_dir defaults to DATA_DIR/images.
   lifecycle::Options lifecycle;
   lifecycle::PlaybookOptions playbooks;
+  // BMC timeouts and the ipmitool program (gantry serve: --bmc-timeout-ms, --bmc-connect-timeout-ms).
+  hardware::DriverOptions bmc;
+  std::string ipmitool = "ipmitool";
   // Metering: late window, clock skew, currency (gantry serve: --metering-late-window, ...).
   metering::Options metering;
   // Monitoring: notification webhooks, agent port in the HTTP SD targets (gantry serve:
@@ -56,6 +61,8 @@ class Platform {
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
   lifecycle::Service& lifecycle() { return *lifecycle_; }
+  hardware::Service& hardware() { return *hardware_; }
+  hardware::CampaignService& campaigns() { return *campaigns_; }
   metering::Service& metering() { return *metering_; }
   metering::Billing& billing() { return *billing_; }
   metering::RemoteWriteReceiver& remote_write() { return *remote_write_; }
@@ -80,6 +87,8 @@ class Platform {
   std::unique_ptr<cmdb::Service> cmdb_;
   std::unique_ptr<lifecycle::NodeControl> node_control_;
   std::unique_ptr<lifecycle::Service> lifecycle_;
+  std::unique_ptr<hardware::Service> hardware_;
+  std::unique_ptr<hardware::CampaignService> campaigns_;
   std::unique_ptr<metering::Service> metering_;
   std::unique_ptr<metering::Billing> billing_;
   std::unique_ptr<metering::RemoteWriteReceiver> remote_write_;
@@ -88,10 +97,10 @@ class Platform {
 
 std::string SigningKeyPath(const std::string& data_dir);
 
-// The NodeControl the lifecycle drives nodes' power and boot device with.
+// The NodeControl the lifecycle drives nodes' power and boot device with (the hardware module).
 std::unique_ptr<lifecycle::NodeControl> MakeNodeControl(Platform& platform);
 
-// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync).
+// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync, hardware.*).
 void RegisterCoreJobTypes(Platform& platform);
 
 }  // namespace gantry::app

@@ -50,9 +50,16 @@ const std::vector<PolicyRule>& PolicyTable() {
       {"tenants.members", {Role::kAdmin, Role::kTenantAdmin}},
       {"quotas.write", {Role::kAdmin}},
       {"quotas.reserve", {Role::kAdmin, Role::kOperator, Role::kTenantAdmin, Role::kTenantMember}},
+      // Hardware control: BMC records (credentials are never returned), node operations through
+      // the BMCs (power status, SEL and health are reads), firmware campaigns.
+      {"bmcs.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
+      {"bmcs.write", {Role::kAdmin}},
+      {"nodes.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
+      {"nodes.control", {Role::kAdmin, Role::kOperator}},
+      {"firmware.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
+      {"firmware.write", {Role::kAdmin, Role::kOperator}},
       // Bare-metal lifecycle: operators run nodes through their states (nodes.operate), admins
       // register OS images; the inventory feeds Ansible. Boot endpoints (/boot/...) are public.
-      {"nodes.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
       {"nodes.write", {Role::kAdmin, Role::kOperator}},
       {"nodes.operate", {Role::kAdmin, Role::kOperator}},
       {"images.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},

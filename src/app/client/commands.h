@@ -7,6 +7,7 @@
 //   tenant, project, quota           commands_tenancy.cc
 //   ci, change                       commands_cmdb.cc
 //   node (lifecycle), inventory, image, template   commands_lifecycle.cc
+//   bmc, node, firmware              commands_hardware.cc
 //   incident, monitor                commands_monitoring.cc
 #pragma once
 
@@ -40,6 +41,7 @@ class Session;
 // Follows job `id` until it ends (progress line, new log lines); exits 0 when it succeeded,
 // otherwise fails the command with the job's error (commands_jobs.cc).
 void WatchJob(Session& s, int64_t id);
+void RegisterHardwareCommands(CLI::App& app, IoPtr io);  // bmc ..., node power|boot|..., firmware ...
 void RegisterMeteringCommands(CLI::App& app, IoPtr io);  // usage, price, invoice, budget
 void RegisterMonitoringCommands(CLI::App& app, IoPtr io);  // incident ..., monitor ...
 

@@ -340,6 +340,7 @@ void RegisterCommands(CLI::App& app, IoPtr io) {
   RegisterTenancyCommands(app, io);
   RegisterCmdbCommands(app, io);
   RegisterLifecycleCommands(app, io);
+  RegisterHardwareCommands(app, io);
   RegisterMeteringCommands(app, io);
   RegisterMonitoringCommands(app, io);
 }
