@@ -22,8 +22,10 @@ class HardwareNodeControl : public lifecycle::NodeControl {
   explicit HardwareNodeControl(hardware::Service& hw) : hw_(hw) {}
 
   core::Status Power(const lifecycle::Node& node, lifecycle::PowerAction action) override {
+    // Off is a hard power off: the machine is about to be PXE-booted, wiped or was just
+    // installed; an OS that ignores ACPI must not stall the operation.
     hardware::PowerAction a = action == lifecycle::PowerAction::kOn    ? hardware::PowerAction::kOn
-                              : action == lifecycle::PowerAction::kOff ? hardware::PowerAction::kOff
+                              : action == lifecycle::PowerAction::kOff ? hardware::PowerAction::kForceOff
                                                                        : hardware::PowerAction::kCycle;
     return hw_.Power(core::RequestContext::System("lifecycle"), node.bmc.value_or(node.name), a);
   }

@@ -94,9 +94,15 @@ ipmi() { ipmitool -I lanplus -C 3 -H 127.0.0.1 -p $((9000+$1)) -U admin -P passw
 mac() { printf '52:54:00:99:00:%02x' $((0x10+$1)); }
 name() { printf 'node-5254009900%02x' $((0x10+$1)); }
 field() { $G node show "$1" -o json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2') or '')"; }
-wait_state() {  # wait_state NODE STATE SECONDS
-  w=0; while [ "$(field $1 state)" != "$2" ] || [ -n "$(field $1 operation)" ]; do
-    w=$((w+1)); [ $w -le $(($3*2)) ] || return 1; sleep 0.5; done; }
+wait_state() {  # wait_state NODE STATE SECONDS   (a broken node fails at once)
+  end=$(( $(date +%s) + $3 ))
+  while :; do
+    $G node show "$1" -o json > $R/node.json 2>/dev/null || true
+    st=$(python3 -c "import json; d=json.load(open('$R/node.json')); print(d['state'], d.get('operation') or '-')" 2>/dev/null || echo "? ?")
+    case "$st" in "$2 -") return 0 ;; "broken -") [ "$2" = broken ] || return 1 ;; esac
+    [ $(date +%s) -lt $end ] || return 1
+    sleep 0.5
+  done; }
 
 # ---- 1. discovery: a technician switches the new machines on once ------------------------------
 for i in $(seq 0 $((N-1))); do ipmi $i bootdev pxe >/dev/null; ipmi $i power on >/dev/null; done
@@ -120,7 +126,8 @@ for i in $(seq 0 $((N-1))); do
   python3 - $R/ci$i.json "$(mac $i)" <<'PY' || die "commissioning inventory missing from the CMDB"
 import json, sys
 ci = json.load(open(sys.argv[1]))
-attrs = ci.get("attributes") or ci.get("attrs") or ci
+ci = ci.get("ci", ci)
+attrs = ci["attributes"]
 assert attrs.get("cpu_cores") == 1, attrs
 assert attrs.get("memory_gib", 0) >= 1, attrs
 assert attrs.get("lifecycle") == "ready", attrs
