@@ -7,6 +7,7 @@ import { AuditPage } from './pages/Audit';
 import { CmdbPage } from './pages/cmdb/Cmdb';
 import { ComingSoon } from './pages/ComingSoon';
 import { BillingPage } from './pages/Billing';
+import { HardwarePage } from './pages/Hardware';
 import { MonitoringPage } from './pages/Monitoring';
 
 type AuthState = { status: 'loading' } | { status: 'anon' } | { status: 'authed'; me: WhoAmI };
@@ -21,6 +22,7 @@ export const NAV: NavItem[] = [
   { key: 'jobs', label: 'Jobs' },
   { key: 'audit', label: 'Audit' },
   { key: 'cmdb', label: 'CMDB' },
+  { key: 'hardware', label: 'Hardware' },
   { key: 'nodes', label: 'Nodes', soon: 'Node lifecycle: provisioning, cordon/drain, health and maintenance.' },
   { key: 'monitoring', label: 'Monitoring' },
   { key: 'tenants', label: 'Tenants', soon: 'Tenants, projects, quotas and memberships.' },
@@ -88,6 +90,7 @@ function Shell({ me, onLogout }: { me: WhoAmI; onLogout: () => void }) {
   else if (section === 'audit') page = <AuditPage />;
   else if (section === 'cmdb') page = <CmdbPage me={me} route={route.slice(1)} />;
   else if (section === 'billing') page = <BillingPage />;
+  else if (section === 'hardware') page = <HardwarePage me={me} />;
   else if (section === 'monitoring') page = <MonitoringPage me={me} route={route.slice(1)} />;
   else if (item?.soon) page = <ComingSoon title={item.label} what={item.soon} />;
   else
