@@ -413,6 +413,27 @@ core::Result<std::vector<JobRecord>> SlurmClient::ListJobRecords(const JobRecord
   return ParseJobRecords(out.out);
 }
 
+namespace {
+core::Status ValidateJobId(const std::string& id) {
+  bool ok = !id.empty() && id.size() <= 32 && std::isdigit(static_cast<unsigned char>(id[0]));
+  for (char c : id) ok = ok && (std::isdigit(static_cast<unsigned char>(c)) || c == '_');
+  if (!ok) return core::InvalidArgument("not a Slurm job id: '" + id.substr(0, 32) + "'", "job");
+  return {};
+}
+}  // namespace
+
+core::Status SlurmClient::RequeueJob(const std::string& id) const {
+  GANTRY_TRY_STATUS(ValidateJobId(id));
+  GANTRY_TRY_STATUS(RunTool("scontrol", {"requeue", id}));
+  return {};
+}
+
+core::Status SlurmClient::CancelJob(const std::string& id) const {
+  GANTRY_TRY_STATUS(ValidateJobId(id));
+  GANTRY_TRY_STATUS(RunTool("scancel", {id}));
+  return {};
+}
+
 // ---- health ----------------------------------------------------------------------------------
 
 core::Status SlurmClient::PingController() const {
