@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "http/static_files.h"
 #include "jobs/worker.h"
+#include "metering/jobs.h"
 #include "tenancy/usage.h"
 
 namespace gantry::app {
@@ -50,6 +51,9 @@ struct ServeFlags {
   int admission_lanes = 8;           // 0: one transaction per admission decision
   int admission_batch = 64;
   std::string reclaim_action = "requeue";
+  int metering_interval_s = 0;       // 0: no periodic metering.slurm_collect + metering.budgets
+  int metering_late_window_h = 168;  // usage older than this is quarantined as late
+  std::string currency = "USD";
   bool metrics_public = false;
   bool access_log = true;
   std::string log_level = "info";
@@ -100,6 +104,8 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   po.data_dir = f.data_dir;
   po.pool_size = std::max(8, f.workers + 8) + f.admission_lanes;
   if (!f.slurm_conf.empty()) po.slurm.client.env["SLURM_CONF"] = f.slurm_conf;
+  po.metering.late_window = int64_t{f.metering_late_window_h} * 3600 * core::kNanosPerSecond;
+  po.metering.currency = f.currency;
   po.slurm.default_policy =
       f.slurm_policy == "repair" ? slurm::DriftPolicy::kRepair : slurm::DriftPolicy::kReport;
   po.slurm.enabled = !f.slurm_conf.empty() || f.slurm_sync_interval_s > 0;
@@ -232,6 +238,23 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   std::thread kube_sync([&] { periodic_sync(tenancy::kKubeSyncJobType, f.kube_sync_interval_s); });
   std::thread usage_snapshot(
       [&] { periodic_sync(tenancy::kUsageSnapshotJobType, f.usage_snapshot_interval_s); });
+  // Periodic metering: Slurm accounting collection and budget evaluation (alerts, holds).
+  std::thread metering_timer([&] {
+    if (f.metering_interval_s <= 0) return;
+    std::unique_lock lock(stop_mu);
+    while (!stop_cv.wait_for(lock, std::chrono::seconds(f.metering_interval_s),
+                             [&] { return stopping.load(); })) {
+      lock.unlock();
+      std::vector<std::string> types = {metering::kBudgetsJobType};
+      if (!f.slurm_conf.empty()) types.insert(types.begin(), metering::kSlurmCollectJobType);
+      for (const auto& type : types) {
+        auto j = p.jobs().Enqueue(core::RequestContext::System(), jobs::NewJob{type, {}, 3, std::nullopt});
+        if (!j) spdlog::warn("cannot enqueue {}: {}", type, j.error().message);
+      }
+      workers.Poke();
+      lock.lock();
+    }
+  });
   std::thread watcher([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
@@ -253,6 +276,7 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   slurm_sync.join();
   kube_sync.join();
   usage_snapshot.join();
+  metering_timer.join();
   if (auto st = p.audit().Checkpoint(); !st) spdlog::warn("final audit checkpoint failed: {}", st.error().message);
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
@@ -328,6 +352,15 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--kube-sync-interval", f->kube_sync_interval_s,
                   "Seconds between periodic tenancy.kube_sync jobs (0: off)")
       ->envname("GANTRY_KUBE_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--metering-interval", f->metering_interval_s,
+                  "Seconds between periodic metering.slurm_collect (with --slurm-conf) and "
+                  "metering.budgets jobs (0: off)")
+      ->envname("GANTRY_METERING_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--metering-late-window", f->metering_late_window_h,
+                  "Hours after which arriving usage is quarantined as late")
+      ->envname("GANTRY_METERING_LATE_WINDOW")->check(CLI::Range(1, 24 * 366))->capture_default_str();
+  cmd->add_option("--currency", f->currency, "Currency of the price book (ISO 4217 code)")
+      ->envname("GANTRY_CURRENCY")->capture_default_str();
   cmd->add_flag("--metrics-public", f->metrics_public, "Serve /metrics without authentication");
   cmd->add_flag("!--no-access-log", f->access_log, "Do not log every request");
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn or error")

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "jobs/worker.h"
+#include "metering/jobs.h"
 #include "store/migrate.h"
 #include "tenancy/reclaim.h"
 #include "tenancy/sync.h"
@@ -38,8 +39,19 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   p->jobs_ = std::make_unique<jobs::Service>(*p->db_, *p->audit_, clock, p->job_types_);
   p->tenancy_ = std::make_unique<tenancy::Service>(*p->db_, *p->audit_, clock);
   p->cmdb_ = std::make_unique<cmdb::Service>(*p->db_, *p->audit_, clock);
+  p->metering_ = std::make_unique<metering::Service>(*p->db_, *p->audit_, clock, &p->metrics_,
+                                                      o.metering);
+  p->billing_ = std::make_unique<metering::Billing>(*p->metering_, *p->audit_, &p->metrics_);
+  p->remote_write_ = std::make_unique<metering::RemoteWriteReceiver>(*p->metering_, &p->metrics_);
+  // Hard budgets: admission consults metering inside its own transaction.
+  p->tenancy_->SetAdmissionGuard([billing = p->billing_.get()](
+                                     store::Tx& tx, int64_t tenant, int64_t project,
+                                     const std::vector<std::string>& resources) {
+    return billing->CheckAdmission(tx, tenant, project, resources);
+  });
   if (o.migrate) {
     GANTRY_TRY_STATUS(p->cmdb_->Init());
+    GANTRY_TRY_STATUS(p->metering_->Init());
   }
   RegisterCoreJobTypes(*p);
   if (o.admission.lanes > 0) p->tenancy_->EnableAdmissionBatching(o.admission);
@@ -114,6 +126,11 @@ void RegisterCoreJobTypes(Platform& platform) {
                                   platform.reclaim_action());
   tenancy::RegisterUsageSnapshotJobType(platform.job_types(), platform.tenancy(),
                                         std::move(usage_sources));
+  metering::SlurmSourceConfig meter_slurm;
+  meter_slurm.client = platform.slurm().client;
+  meter_slurm.prefix = platform.slurm().prefix;
+  metering::RegisterJobTypes(platform.job_types(), platform.metering(), platform.billing(),
+                             meter_slurm);
 }
 
 }  // namespace gantry::app

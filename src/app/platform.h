@@ -12,6 +12,9 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "jobs/service.h"
+#include "metering/billing.h"
+#include "metering/remote_write.h"
+#include "metering/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
 #include "tenancy/kube_sync.h"
@@ -35,6 +38,8 @@ struct PlatformOptions {
   tenancy::AdmissionBatching admission{.lanes = 0, .max_batch = 64};
   // What tenancy.reclaim does to the Slurm job of a reclaimed reservation: requeue|cancel|none.
   std::string reclaim_action = "requeue";
+  // Metering: late window, clock skew, currency (gantry serve: --metering-late-window, ...).
+  metering::Options metering;
 };
 
 class Platform {
@@ -47,6 +52,9 @@ class Platform {
   jobs::Service& jobs() { return *jobs_; }
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
+  metering::Service& metering() { return *metering_; }
+  metering::Billing& billing() { return *billing_; }
+  metering::RemoteWriteReceiver& remote_write() { return *remote_write_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -69,6 +77,9 @@ class Platform {
   std::unique_ptr<jobs::Service> jobs_;
   std::unique_ptr<tenancy::Service> tenancy_;
   std::unique_ptr<cmdb::Service> cmdb_;
+  std::unique_ptr<metering::Service> metering_;
+  std::unique_ptr<metering::Billing> billing_;
+  std::unique_ptr<metering::RemoteWriteReceiver> remote_write_;
 };
 
 std::string SigningKeyPath(const std::string& data_dir);

@@ -5,6 +5,8 @@
 #include "cmdb/http_api.h"
 #include "core/embedded.h"
 #include "jobs/http_api.h"
+#include "metering/http_api.h"
+#include "metering/remote_write.h"
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
 #include "tenancy/slurm_sync.h"
@@ -71,6 +73,8 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
         {{"server", platform.kube().client.server}}}});
   cmdb::RegisterRoutes(router, platform.cmdb());
   cmdb::RegisterImportRoutes(router, platform.cmdb());
+  metering::RegisterRoutes(router, platform.metering(), platform.billing());
+  metering::RegisterRemoteWriteRoutes(router, platform.remote_write());
 }
 
 }  // namespace gantry::app

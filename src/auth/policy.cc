@@ -38,6 +38,15 @@ const std::vector<PolicyRule>& PolicyTable() {
       {"tenants.members", {Role::kAdmin, Role::kTenantAdmin}},
       {"quotas.write", {Role::kAdmin}},
       {"quotas.reserve", {Role::kAdmin, Role::kOperator, Role::kTenantAdmin, Role::kTenantMember}},
+      // Metering and billing: operators (and agents with operator tokens) post usage; everyone
+      // reads usage, prices, invoices and budgets of the tenants they see; admins set prices and
+      // discounts and issue invoices; tenant-admins set their own tenant's budgets.
+      {"metering.write", {Role::kAdmin, Role::kOperator}},
+      {"usage.read", kEveryone},
+      {"prices.write", {Role::kAdmin}},
+      {"invoices.read", kEveryone},
+      {"invoices.write", {Role::kAdmin}},
+      {"budgets.write", {Role::kAdmin, Role::kTenantAdmin}},
       // Server metrics.
       {"metrics.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
   };

@@ -126,6 +126,13 @@ class Service {
                                                           std::string_view tenant,
                                                           std::optional<std::string> state,
                                                           ListOptions o);
+  // An extra admission check (metering's hard budgets) run inside Reserve's transaction after
+  // the scope lock, with the resources requested; an error refuses the reservation. Set it once
+  // at start-up, before requests arrive.
+  using AdmissionGuard = std::function<core::Status(
+      store::Tx& tx, int64_t tenant_id, int64_t project_id, const std::vector<std::string>& resources)>;
+  void SetAdmissionGuard(AdmissionGuard guard) { admission_guard_ = std::move(guard); }
+
   // History of quotas and usage counters, oldest first.
   core::Result<std::vector<HistoryPoint>> Usage(const core::RequestContext& rc,
                                                 std::string_view tenant, HistoryFilter filter);
@@ -174,6 +181,7 @@ class Service {
   EngineSyncHook sync_hook_;
   ReclaimHook reclaim_hook_;
   std::unique_ptr<AdmissionCombiner> combiner_;
+  AdmissionGuard admission_guard_;
 };
 
 // True when the caller sees every tenant (operator-level global roles and the system).

@@ -389,6 +389,7 @@ core::Result<Service::Decided> Service::ReserveInTx(store::Tx& tx_ref,
   std::vector<int64_t> ids;
   for (const auto& m : scope.members) ids.push_back(m.id);
   auto resources = Keys(req.resources);
+  if (admission_guard_) GANTRY_TRY_STATUS(admission_guard_(*tx, t.id, pid, resources));
   Ledger ledger(*tx, db_.backend());
   GANTRY_TRY_STATUS(ledger.Load(ids, 0, resources));
   if (pid) GANTRY_TRY_STATUS(ledger.Load({t.id}, pid, resources));

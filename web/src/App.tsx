@@ -7,6 +7,7 @@ import { AuditPage } from './pages/Audit';
 import { CmdbPage } from './pages/cmdb/Cmdb';
 import { TenantsPage } from './pages/tenants/Tenants';
 import { ComingSoon } from './pages/ComingSoon';
+import { BillingPage } from './pages/Billing';
 
 type AuthState = { status: 'loading' } | { status: 'anon' } | { status: 'authed'; me: WhoAmI };
 
@@ -23,7 +24,7 @@ export const NAV: NavItem[] = [
   { key: 'nodes', label: 'Nodes', soon: 'Node lifecycle: provisioning, cordon/drain, health and maintenance.' },
   { key: 'monitoring', label: 'Monitoring', soon: 'GPU and node metrics, alerts and dashboards.' },
   { key: 'tenants', label: 'Tenants' },
-  { key: 'billing', label: 'Billing', soon: 'Usage accounting, rates and invoices per tenant.' },
+  { key: 'billing', label: 'Billing' },
 ];
 
 export function App() {
@@ -87,6 +88,7 @@ function Shell({ me, onLogout }: { me: WhoAmI; onLogout: () => void }) {
   else if (section === 'audit') page = <AuditPage />;
   else if (section === 'cmdb') page = <CmdbPage me={me} route={route.slice(1)} />;
   else if (section === 'tenants') page = <TenantsPage me={me} route={route.slice(1)} />;
+  else if (section === 'billing') page = <BillingPage />;
   else if (item?.soon) page = <ComingSoon title={item.label} what={item.soon} />;
   else
     page = (

@@ -27,6 +27,7 @@ void RegisterJobCommands(CLI::App& app, IoPtr io);    // jobs list|show|cancel|r
 void RegisterAuditCommands(CLI::App& app, IoPtr io);  // audit search
 void RegisterTenancyCommands(CLI::App& app, IoPtr io);  // tenant ..., project ..., quota ...
 void RegisterCmdbCommands(CLI::App& app, IoPtr io);   // ci ..., change ...
+void RegisterMeteringCommands(CLI::App& app, IoPtr io);  // usage, price, invoice, budget
 
 // `jobs run --param key=value ...` → {"key": value}; a value that is a whole number becomes a
 // JSON integer, anything else a string. kInvalidArgument on a missing '=' or a repeated key.

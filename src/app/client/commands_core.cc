@@ -339,6 +339,7 @@ void RegisterCommands(CLI::App& app, IoPtr io) {
   RegisterAuditCommands(app, io);
   RegisterTenancyCommands(app, io);
   RegisterCmdbCommands(app, io);
+  RegisterMeteringCommands(app, io);
 }
 
 void RegisterAuthCommands(CLI::App& app, IoPtr io) {

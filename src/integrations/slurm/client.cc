@@ -415,9 +415,9 @@ core::Result<std::vector<JobRecord>> SlurmClient::ListJobRecords(const JobRecord
 
 namespace {
 core::Status ValidateJobId(const std::string& id) {
-  bool ok = !id.empty() && id.size() <= 32 && std::isdigit(static_cast<unsigned char>(id[0]));
-  for (char c : id) ok = ok && (std::isdigit(static_cast<unsigned char>(c)) || c == '_');
-  if (!ok) return core::InvalidArgument("not a Slurm job id: '" + id.substr(0, 32) + "'", "job");
+  bool ok = !id.empty() && id.size() <= 32 && id.front() >= '0' && id.front() <= '9';
+  for (char c : id) ok = ok && ((c >= '0' && c <= '9') || c == '_' || c == '+');
+  if (!ok) return core::InvalidArgument("not a Slurm job id: " + id.substr(0, 32), "job_id");
   return {};
 }
 }  // namespace
@@ -431,6 +431,17 @@ core::Status SlurmClient::RequeueJob(const std::string& id) const {
 core::Status SlurmClient::CancelJob(const std::string& id) const {
   GANTRY_TRY_STATUS(ValidateJobId(id));
   GANTRY_TRY_STATUS(RunTool("scancel", {id}));
+  return {};
+}
+
+core::Status SlurmClient::HoldJobs(const std::vector<std::string>& job_ids) const {
+  if (job_ids.empty()) return {};
+  std::string list;
+  for (const auto& id : job_ids) {
+    GANTRY_TRY_STATUS(ValidateJobId(id));
+    list += (list.empty() ? "" : ",") + id;
+  }
+  GANTRY_TRY(auto out, RunTool("scontrol", {"hold", list}));
   return {};
 }
 

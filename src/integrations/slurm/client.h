@@ -121,6 +121,10 @@ class SlurmClient {
   core::Status RequeueJob(const std::string& id) const;
   core::Status CancelJob(const std::string& id) const;
 
+  // Holds pending jobs (`scontrol hold ID,...`): they stay queued and do not start until
+  // released. Ids must be Slurm job ids (digits, '_' and '+'); kInvalidArgument otherwise.
+  core::Status HoldJobs(const std::vector<std::string>& job_ids) const;
+
   // --- health -------------------------------------------------------------------------------
   core::Status PingController() const;  // scontrol ping
   core::Status PingDatabase() const;    // sacctmgr show cluster

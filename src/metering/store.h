@@ -1,0 +1,136 @@
+// SQL for metering and billing (store_sql.cc is the only file with their SQL). Every function
+// runs inside the caller's transaction.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "metering/types.h"
+#include "store/database.h"
+
+namespace gantry::metering {
+
+// A record resolved to ids, as stored.
+struct StoredRecord {
+  std::string key;
+  int64_t tenant_id = 0;
+  int64_t project_id = 0;
+  std::string sku;
+  std::string kind;
+  int64_t quantity = 0;
+  core::UnixNanos start = 0, end = 0;
+  std::string source;
+};
+
+// (tenant_id, project_id, sku, kind, bucket start) → quantity.
+using RollupKey = std::tuple<int64_t, int64_t, std::string, std::string, core::UnixNanos>;
+using Rollups = std::map<RollupKey, int64_t>;
+
+struct RollupRow {
+  int64_t tenant_id = 0;
+  int64_t project_id = 0;
+  std::string sku;
+  std::string kind;
+  core::UnixNanos bucket = 0;
+  int64_t quantity = 0;
+};
+
+struct RollupQuery {
+  std::vector<int64_t> tenant_ids;  // empty: every tenant
+  std::optional<int64_t> project_id;
+  std::optional<std::string> sku;
+  std::optional<std::string> kind;
+  core::UnixNanos since = 0, until = 0;  // bucket in [since, until)
+  bool daily = false;
+};
+
+struct SeriesState {
+  int64_t last_ts = 0;     // ms
+  int64_t last_value = 0;  // base units (the counter's value, rounded down)
+};
+
+class Store {
+ public:
+  // ---- price book ----
+  static core::Status EnsureSkus(store::Tx& tx, const std::vector<Sku>& skus, core::UnixNanos now);
+  static core::Result<std::vector<Sku>> ListSkus(store::Tx& tx);
+  static core::Status UpsertSku(store::Tx& tx, const Sku& s, core::UnixNanos now);
+  static core::Result<int64_t> InsertPrice(store::Tx& tx, const Price& p, core::UnixNanos now);
+  // Every price of `sku` (all SKUs when empty), by SKU then effective_from.
+  static core::Result<std::vector<Price>> ListPrices(store::Tx& tx, const std::string& sku);
+
+  // ---- usage ----
+  // False when the key was already there (a replay).
+  static core::Result<bool> InsertRecord(store::Tx& tx, const StoredRecord& r, core::UnixNanos now);
+  static core::Status InsertQuarantine(store::Tx& tx, const std::string& key,
+                                       const std::string& source, std::string_view reason,
+                                       const std::string& detail, const std::string& record,
+                                       core::UnixNanos now);
+  // Adds the increments to usage_hourly, and their day sums to usage_daily.
+  static core::Status AddRollups(store::Tx& tx, const Rollups& hourly);
+  static core::Result<std::vector<RollupRow>> QueryRollups(store::Tx& tx, const RollupQuery& q);
+  static core::Result<std::vector<Quarantined>> ListQuarantine(store::Tx& tx,
+                                                               std::optional<std::string> reason,
+                                                               std::optional<int64_t> before_id,
+                                                               int limit);
+
+  // ---- remote-write counter state ----
+  static core::Result<std::optional<SeriesState>> GetSeries(store::Tx& tx, const std::string& id);
+  static core::Status PutSeries(store::Tx& tx,
+                                const std::vector<std::pair<std::string, SeriesState>>& states,
+                                core::UnixNanos now);
+
+  // ---- allocations (lifecycle events) ----
+  struct Allocation {
+    int64_t id = 0;
+    std::string key;
+    int64_t tenant_id = 0, project_id = 0;
+    std::string sku, resource;
+    int64_t quantity = 0;
+    core::UnixNanos started_at = 0;
+    std::optional<core::UnixNanos> stopped_at;
+    core::UnixNanos billed_until = 0;
+  };
+  static core::Result<bool> InsertAllocation(store::Tx& tx, const Allocation& a);
+  // The open allocation of `resource` in the tenant (none when stopped or unknown).
+  static core::Result<std::optional<Allocation>> OpenAllocation(store::Tx& tx, int64_t tenant_id,
+                                                                const std::string& resource);
+  static core::Result<std::vector<Allocation>> OpenAllocations(store::Tx& tx, int64_t tenant_id,
+                                                               core::UnixNanos started_before);
+  static core::Status AdvanceAllocation(store::Tx& tx, int64_t id, core::UnixNanos billed_until,
+                                        std::optional<core::UnixNanos> stopped_at);
+
+  // ---- discounts ----
+  static core::Result<int64_t> InsertDiscount(store::Tx& tx, const Discount& d,
+                                              const std::string& by, core::UnixNanos now);
+  static core::Result<std::vector<Discount>> ListDiscounts(store::Tx& tx, int64_t tenant_id);
+  static core::Status DeleteDiscount(store::Tx& tx, int64_t tenant_id, int64_t id);
+
+  // ---- invoices ----
+  static core::Result<int64_t> InsertInvoice(store::Tx& tx, const Invoice& inv);
+  static core::Result<std::optional<Invoice>> GetInvoice(store::Tx& tx, int64_t id);
+  static core::Result<std::vector<Invoice>> ListInvoices(store::Tx& tx,
+                                                         std::optional<int64_t> tenant_id,
+                                                         std::optional<core::UnixNanos> period);
+  // Invoices of the tenant's period that no full credit note (total = −invoice total) reverses.
+  static core::Result<int64_t> LiveInvoices(store::Tx& tx, int64_t tenant_id,
+                                            core::UnixNanos period_start);
+  static core::Result<int64_t> NextInvoiceSeq(store::Tx& tx);
+
+  // ---- budgets ----
+  static core::Result<int64_t> UpsertBudget(store::Tx& tx, const Budget& b, core::UnixNanos now);
+  static core::Result<std::vector<Budget>> ListBudgets(store::Tx& tx,
+                                                       std::optional<int64_t> tenant_id);
+  static core::Status DeleteBudget(store::Tx& tx, int64_t id);
+  static core::Result<std::vector<int64_t>> BudgetAlerts(store::Tx& tx, int64_t budget_id,
+                                                         core::UnixNanos period_start);
+  // False when that alert was raised already.
+  static core::Result<bool> InsertBudgetAlert(store::Tx& tx, int64_t budget_id,
+                                              core::UnixNanos period_start, int64_t threshold,
+                                              int64_t spent, int64_t limit, core::UnixNanos now);
+};
+
+}  // namespace gantry::metering

@@ -1,0 +1,124 @@
+// The remote-write receiver with bodies built by the Debian protobuf and snappy libraries:
+// mapping of the series contract to SKUs, counters and gauges, replays (also after a restart),
+// malformed and oversized bodies, on SQLite and PostgreSQL.
+#include <snappy.h>
+
+#include "metering/remote_write.h"
+#include "metering/tests/test_util.h"
+#include "remote_write.pb.h"
+
+namespace gantry::metering {
+namespace {
+
+using RemoteWriteTest = MeteringTest;
+namespace pb = gantry_test::prompb;
+
+struct S {
+  std::map<std::string, std::string> labels;
+  std::vector<std::pair<double, int64_t>> samples;  // value, ms
+};
+
+std::string Body(const std::vector<S>& series) {
+  pb::WriteRequest req;
+  for (const auto& s : series) {
+    auto* ts = req.add_timeseries();
+    for (const auto& [k, v] : s.labels) {  // std::map: sorted by name, as Prometheus sends
+      auto* l = ts->add_labels();
+      l->set_name(k);
+      l->set_value(v);
+    }
+    for (const auto& [v, t] : s.samples) {
+      auto* smp = ts->add_samples();
+      smp->set_value(v);
+      smp->set_timestamp(t);
+    }
+  }
+  std::string raw = req.SerializeAsString(), out;
+  snappy::Compress(raw.data(), raw.size(), &out);
+  return out;
+}
+
+class RwFixture : public RemoteWriteTest {
+ protected:
+  int64_t Ms(int64_t offset_s) { return (clock_.Now() - kHour) / core::kNanosPerMilli + offset_s * 1000; }
+  std::unique_ptr<RemoteWriteReceiver> rw_ = std::make_unique<RemoteWriteReceiver>(*service_, &metrics_);
+};
+
+TEST_P(RwFixture, CountersBecomeUsageByTheirIncreaseAndReplaysCountOnce) {
+  MakeTenant("acme", {"train"});
+  std::map<std::string, std::string> gpu = {{"__name__", "gantry_gpu_used_seconds_total"},
+                                            {"tenant", "acme"}, {"project", "train"},
+                                            {"gpu_model", "h100"}, {"node", "n1"}, {"pid", "42"}};
+  // First sample counts in full (10 s), then +20 s, then a reset to 5 s (counts 5).
+  auto body = Body({{gpu, {{10, Ms(0)}, {30, Ms(60)}, {5, Ms(120)}}}});
+  auto r = rw_->Receive(body);
+  ASSERT_OK(r);
+  EXPECT_EQ(3, r->counted);
+  EXPECT_EQ(35'000, Total("acme") + 0 * 0);  // gpu-h100-hour, kind used
+  auto rs = db_->Query("SELECT kind FROM usage_hourly");
+  EXPECT_EQ("used", rs->rows.at(0).Str(0));
+  // The same body again (Prometheus retries) counts nothing.
+  auto again = rw_->Receive(body);
+  ASSERT_OK(again);
+  EXPECT_EQ(3, again->replayed);
+  EXPECT_EQ(35'000, Total("acme"));
+  // After a restart the series state comes from the database.
+  Restart();
+  rw_ = std::make_unique<RemoteWriteReceiver>(*service_, &metrics_);
+  ASSERT_OK(rw_->Receive(body));
+  EXPECT_EQ(35'000, Total("acme"));
+  ASSERT_OK(rw_->Receive(Body({{gpu, {{5, Ms(120)}, {7.5, Ms(180)}}}})));
+  EXPECT_EQ(37'500, Total("acme"));
+  EXPECT_EQ(1u, rw_->ActiveSeries());
+}
+
+TEST_P(RwFixture, MigSharedStorageAndUnknownSeries) {
+  MakeTenant("acme");
+  auto r = rw_->Receive(Body({
+      {{{"__name__", "gantry_gpu_allocated_seconds_total"}, {"tenant", "acme"}, {"gpu_model", "a100"}, {"mig_profile", "1g.10gb"}},
+       {{100, Ms(0)}}},
+      {{{"__name__", "gantry_gpu_used_seconds_total"}, {"tenant", "acme"}, {"gpu_model", "h100"}, {"shared", "true"}},
+       {{2, Ms(0)}}},
+      {{{"__name__", "gantry_storage_allocated_bytes"}, {"tenant", "acme"}, {"volume", "v1"}},
+       {{double(int64_t{10} << 30), Ms(0)}, {double(int64_t{10} << 30), Ms(60)}}},
+      {{{"__name__", "node_cpu_seconds_total"}, {"cpu", "0"}}, {{1, Ms(0)}}},
+      {{{"__name__", "gantry_gpu_used_seconds_total"}, {"tenant", "nobody"}, {"gpu_model", "h100"}}, {{1, Ms(0)}}},
+  }));
+  ASSERT_OK(r);
+  EXPECT_EQ(1, r->ignored);
+  EXPECT_EQ(100'000, Total("acme", "mig-1g.10gb-hour"));
+  EXPECT_EQ(2'000, Total("acme", "gpu-h100-shared-hour"));
+  EXPECT_EQ(10 * 1024 * 60, Total("acme", "storage-gib-month"));  // 10 GiB for 60 s in MiB-s
+  EXPECT_EQ(1, r->ingest.quarantined);
+  EXPECT_EQ("unknown_tenant", r->ingest.quarantine.at(0).second);
+}
+
+TEST_P(RwFixture, MalformedAndOversizedBodiesAreRefusedAndCounted) {
+  MakeTenant("acme");
+  auto rejected = [&](const std::string& reason) {
+    return metrics_.Counter("gantry_metering_rejected_total", "", {}).Value({"remote-write", reason});
+  };
+  auto junk = rw_->Receive("this is not snappy at all");
+  ASSERT_FALSE(junk);
+  EXPECT_EQ(core::Code::kInvalidArgument, junk.error().code);
+  EXPECT_EQ(1, rejected("snappy"));
+  std::string bad_proto, raw = "\x0a\x05\x0a\x10zz";  // a length running past the end
+  snappy::Compress(raw.data(), raw.size(), &bad_proto);
+  auto p = rw_->Receive(bad_proto);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(core::Code::kInvalidArgument, p.error().code);
+  EXPECT_EQ(1, rejected("protobuf"));
+  RemoteWriteReceiver small(*service_, &metrics_, RemoteWriteOptions{.max_uncompressed = 64});
+  std::string big(1000, 'a'), big_body;
+  snappy::Compress(big.data(), big.size(), &big_body);
+  auto tl = small.Receive(big_body);
+  ASSERT_FALSE(tl);
+  EXPECT_EQ(core::Code::kTooLarge, tl.error().code);
+  EXPECT_EQ(1, rejected("too_large"));
+  EXPECT_EQ(0, Total("acme"));
+}
+
+GANTRY_INSTANTIATE_BACKENDS(RwFixture);
+
+}  // namespace
+}  // namespace gantry::metering
