@@ -51,7 +51,8 @@ class ReclaimTest : public TenancyTest {
 };
 
 TEST_P(ReclaimTest, AnOwnersAdmissionQueuesTheReclaimOfTheBorrowersWork) {
-  ASSERT_OK(Reserve("a", {{kH100, 1}}, "slurm:200"));  // fits in the cohort: no reclaim
+  EXPECT_TRUE(ReclaimJobs().empty());  // b's admissions (borrowing included) reclaimed nothing
+  EXPECT_FALSE(Reserve("b", {{kH100, 1}}, "slurm:103"));  // refused: nothing to tell either
   EXPECT_TRUE(ReclaimJobs().empty());
 
   ASSERT_OK(Reserve("a", {{kH100, 3}}, "slurm:201"));  // its own guarantee: reclaims slurm:102

@@ -249,7 +249,8 @@ TEST_F(SlurmSyncTest, QuotasBecomeAccountsJobsPendDriftIsRepairedAndOutagesChang
   ASSERT_TRUE(held) << seen;
   std::cerr << "[slurm] slurm-jobs: " << seen << "\n";
   std::string running_id;
-  for (const auto& j : core::json::parse(seen).as_object().at("items").as_array()) {
+  auto queue_now = core::json::parse(seen);
+  for (const auto& j : queue_now.as_object().at("items").as_array()) {
     if (j.as_object().at("state").as_string() == "RUNNING") {
       running_id = std::string(j.as_object().at("job_id").as_string());
     }
