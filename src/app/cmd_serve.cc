@@ -54,6 +54,10 @@ struct ServeFlags {
   int metering_interval_s = 0;       // 0: no periodic metering.slurm_collect + metering.budgets
   int metering_late_window_h = 168;  // usage older than this is quarantined as late
   std::string currency = "USD";
+  std::vector<std::string> notify_webhooks;  // incident notifications
+  int agent_port = 9400;             // port of `gantry agent` in the HTTP SD targets
+  std::string prometheus_url;        // tenant-safe metrics queries go there
+  std::string alertmanager_url;      // maintenance silences go there
   bool metrics_public = false;
   bool access_log = true;
   std::string log_level = "info";
@@ -126,6 +130,10 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
       }
     }
   }
+  po.monitoring.notify_webhooks = f.notify_webhooks;
+  po.monitoring.targets.agent_port = f.agent_port;
+  po.monitoring.prometheus_url = f.prometheus_url;
+  po.monitoring.alertmanager_url = f.alertmanager_url;
   auto platform = Platform::Open(po);
   if (!platform) Fail(kExitUnavailable, platform.error().message);
   Platform& p = **platform;
@@ -361,6 +369,17 @@ void RegisterServe(CLI::App& app) {
       ->envname("GANTRY_METERING_LATE_WINDOW")->check(CLI::Range(1, 24 * 366))->capture_default_str();
   cmd->add_option("--currency", f->currency, "Currency of the price book (ISO 4217 code)")
       ->envname("GANTRY_CURRENCY")->capture_default_str();
+  cmd->add_option("--notify-webhook", f->notify_webhooks,
+                  "URL that receives every incident change as JSON (repeatable)")
+      ->envname("GANTRY_NOTIFY_WEBHOOK");
+  cmd->add_option("--prometheus-url", f->prometheus_url,
+                  "Prometheus base URL for /api/v1/metrics/query (tenant-scoped PromQL)")
+      ->envname("GANTRY_PROMETHEUS_URL");
+  cmd->add_option("--alertmanager-url", f->alertmanager_url,
+                  "Alertmanager base URL for maintenance silences (v2 API)")
+      ->envname("GANTRY_ALERTMANAGER_URL");
+  cmd->add_option("--agent-port", f->agent_port, "Port of `gantry agent` in the Prometheus HTTP SD targets")
+      ->check(CLI::Range(1, 65535))->capture_default_str();
   cmd->add_flag("--metrics-public", f->metrics_public, "Serve /metrics without authentication");
   cmd->add_flag("!--no-access-log", f->access_log, "Do not log every request");
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn or error")

@@ -19,6 +19,7 @@ inline constexpr int kExitVerifyFailed = 8; // audit verify found tampering
 
 void RegisterServe(CLI::App& app);
 void RegisterAdmin(CLI::App& app);
+void RegisterAgent(CLI::App& app);  // cmd_agent.cc
 void RegisterClientCommands(CLI::App& app);
 
 // Prints "gantry: <message>" to stderr and throws CLI::RuntimeError(code).

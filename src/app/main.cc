@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Gantry — operations platform for GPU clusters.\n\n"
       "  gantry serve ...        run the control plane (API, portal, job workers)\n"
+      "  gantry agent ...        the per-node metrics agent (GPU via NVML, CPU, memory, disks)\n"
       "  gantry admin ...        offline administration on the database (init, migrate, users,\n"
       "                          audit verify, backup)\n"
       "  gantry login|whoami|token|user|jobs|audit ...\n"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "gantry 0.1.0");
   gantry::app::RegisterServe(app);
   gantry::app::RegisterAdmin(app);
+  gantry::app::RegisterAgent(app);
   gantry::app::RegisterClientCommands(app);
   try {
     app.parse(argc, argv);

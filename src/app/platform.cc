@@ -53,6 +53,7 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
     GANTRY_TRY_STATUS(p->cmdb_->Init());
     GANTRY_TRY_STATUS(p->metering_->Init());
   }
+  p->monitoring_ = std::make_unique<monitoring::Service>(*p->db_, *p->audit_, *p->cmdb_, clock, o.monitoring);
   RegisterCoreJobTypes(*p);
   if (o.admission.lanes > 0) p->tenancy_->EnableAdmissionBatching(o.admission);
   // Tenancy changes enqueue the sync jobs of the engines that enforce quotas here.

@@ -15,6 +15,7 @@
 #include "metering/billing.h"
 #include "metering/remote_write.h"
 #include "metering/service.h"
+#include "monitoring/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
 #include "tenancy/kube_sync.h"
@@ -40,6 +41,9 @@ struct PlatformOptions {
   std::string reclaim_action = "requeue";
   // Metering: late window, clock skew, currency (gantry serve: --metering-late-window, ...).
   metering::Options metering;
+  // Monitoring: notification webhooks, agent port in the HTTP SD targets (gantry serve:
+  // --notify-webhook, --agent-port).
+  monitoring::MonitoringConfig monitoring;
 };
 
 class Platform {
@@ -55,6 +59,7 @@ class Platform {
   metering::Service& metering() { return *metering_; }
   metering::Billing& billing() { return *billing_; }
   metering::RemoteWriteReceiver& remote_write() { return *remote_write_; }
+  monitoring::Service& monitoring() { return *monitoring_; }
   jobs::Registry& job_types() { return job_types_; }
   core::MetricsRegistry& metrics() { return metrics_; }
   const std::optional<audit::SigningKey>& key() const { return key_; }
@@ -80,6 +85,7 @@ class Platform {
   std::unique_ptr<metering::Service> metering_;
   std::unique_ptr<metering::Billing> billing_;
   std::unique_ptr<metering::RemoteWriteReceiver> remote_write_;
+  std::unique_ptr<monitoring::Service> monitoring_;
 };
 
 std::string SigningKeyPath(const std::string& data_dir);

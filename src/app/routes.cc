@@ -7,6 +7,7 @@
 #include "jobs/http_api.h"
 #include "metering/http_api.h"
 #include "metering/remote_write.h"
+#include "monitoring/http_api.h"
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
 #include "tenancy/slurm_sync.h"
@@ -61,6 +62,7 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   audit::RegisterRoutes(router, platform.audit());
   jobs::RegisterRoutes(router, platform.jobs(), options.workers);
   tenancy::RegisterRoutes(router, platform.tenancy());
+  monitoring::RegisterRoutes(router, platform.monitoring());
   tenancy::RegisterSlurmRoutes(router, platform.tenancy(), platform.slurm());
   tenancy::RegisterUsageRoutes(router, platform.tenancy());
   tenancy::RegisterSyncRoutes(

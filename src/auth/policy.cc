@@ -30,6 +30,18 @@ const std::vector<PolicyRule>& PolicyTable() {
       {"cmdb.observe", {Role::kAdmin, Role::kOperator}},
       {"cmdb.change.propose", {Role::kAdmin, Role::kOperator}},
       {"cmdb.change.approve", {Role::kAdmin, Role::kOperator}},
+      // Monitoring: Alertmanager posts alerts with an operator token; Prometheus reads the HTTP SD
+      // targets with a viewer (or operator) token; everyone reads incidents (tenant users see
+      // those about their own CIs); operators acknowledge, assign, annotate and resolve them.
+      {"monitoring.ingest", {Role::kAdmin, Role::kOperator}},
+      {"monitoring.targets", {Role::kAdmin, Role::kOperator, Role::kViewer}},
+      {"incidents.read", kEveryone},
+      {"incidents.write", {Role::kAdmin, Role::kOperator}},
+      // Tenant users query metrics scoped to their tenants' series; maintenance silences are
+      // operators' work; the peers' status is for everyone who reads the estate.
+      {"metrics.query", kEveryone},
+      {"monitoring.silences", {Role::kAdmin, Role::kOperator}},
+      {"monitoring.status", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
       // Tenancy: everyone reads (non-operators see only their tenants); admins create tenants
       // and projects and set quotas; tenant-admins manage their own tenant's members (checked
       // in the tenancy service); tenant users reserve capacity of their own tenant.

@@ -136,6 +136,13 @@ test('web portal: login, jobs, audit', { timeout: TEST_TIMEOUT_MS }, async (t) =
       await shot('audit');
     });
 
+    await step('monitoring: incidents page', async () => {
+      await byId('nav-monitoring').click();
+      await byId('incidents-table').waitFor();
+      await byId('incident-state-filter').selectOption('open');
+      await shot('monitoring');
+    });
+
     await step('placeholder pages', async () => {
       await byId('nav-nodes').click();
       await byId('coming-soon').waitFor();

@@ -8,6 +8,7 @@ import { CmdbPage } from './pages/cmdb/Cmdb';
 import { TenantsPage } from './pages/tenants/Tenants';
 import { ComingSoon } from './pages/ComingSoon';
 import { BillingPage } from './pages/Billing';
+import { MonitoringPage } from './pages/Monitoring';
 
 type AuthState = { status: 'loading' } | { status: 'anon' } | { status: 'authed'; me: WhoAmI };
 
@@ -22,7 +23,7 @@ export const NAV: NavItem[] = [
   { key: 'audit', label: 'Audit' },
   { key: 'cmdb', label: 'CMDB' },
   { key: 'nodes', label: 'Nodes', soon: 'Node lifecycle: provisioning, cordon/drain, health and maintenance.' },
-  { key: 'monitoring', label: 'Monitoring', soon: 'GPU and node metrics, alerts and dashboards.' },
+  { key: 'monitoring', label: 'Monitoring' },
   { key: 'tenants', label: 'Tenants' },
   { key: 'billing', label: 'Billing' },
 ];
@@ -89,6 +90,7 @@ function Shell({ me, onLogout }: { me: WhoAmI; onLogout: () => void }) {
   else if (section === 'cmdb') page = <CmdbPage me={me} route={route.slice(1)} />;
   else if (section === 'tenants') page = <TenantsPage me={me} route={route.slice(1)} />;
   else if (section === 'billing') page = <BillingPage />;
+  else if (section === 'monitoring') page = <MonitoringPage me={me} route={route.slice(1)} />;
   else if (item?.soon) page = <ComingSoon title={item.label} what={item.soon} />;
   else
     page = (

@@ -6,6 +6,7 @@
 //   audit                            commands_audit.cc
 //   tenant, project, quota           commands_tenancy.cc
 //   ci, change                       commands_cmdb.cc
+//   incident, monitor                commands_monitoring.cc
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -28,6 +29,7 @@ void RegisterAuditCommands(CLI::App& app, IoPtr io);  // audit search
 void RegisterTenancyCommands(CLI::App& app, IoPtr io);  // tenant ..., project ..., quota ...
 void RegisterCmdbCommands(CLI::App& app, IoPtr io);   // ci ..., change ...
 void RegisterMeteringCommands(CLI::App& app, IoPtr io);  // usage, price, invoice, budget
+void RegisterMonitoringCommands(CLI::App& app, IoPtr io);  // incident ..., monitor ...
 
 // `jobs run --param key=value ...` → {"key": value}; a value that is a whole number becomes a
 // JSON integer, anything else a string. kInvalidArgument on a missing '=' or a repeated key.

@@ -340,6 +340,7 @@ void RegisterCommands(CLI::App& app, IoPtr io) {
   RegisterTenancyCommands(app, io);
   RegisterCmdbCommands(app, io);
   RegisterMeteringCommands(app, io);
+  RegisterMonitoringCommands(app, io);
 }
 
 void RegisterAuthCommands(CLI::App& app, IoPtr io) {

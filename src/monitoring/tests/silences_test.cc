@@ -1,0 +1,111 @@
+// Maintenance silences against a real Alertmanager (tests/support/prom_fixture.h): a leaf switch
+// in maintenance silences the servers behind it and not the others; removing the silence
+// expires it; an unreachable Alertmanager is a clear 503 and records nothing.
+#include "monitoring/silences.h"
+
+#include <gtest/gtest.h>
+
+#include "support/prom_fixture.h"
+#include "support/test_db.h"
+
+namespace gantry::monitoring {
+namespace {
+
+using gantry::testing::PromFixture;
+
+class SilencesTest : public ::testing::Test {
+ protected:
+  SilencesTest()
+      : db_(gantry::testing::NewTestDatabase(store::Backend::kSqlite)),
+        audit_(*db_, core::SystemClock::Get()),
+        cmdb_(*db_, audit_, core::SystemClock::Get()) {
+    EXPECT_TRUE(cmdb_.Init());
+    op_.principal.user_id = 1;
+    op_.principal.username = "olga";
+    op_.principal.roles = {core::Role::kOperator};
+    auto make = [&](const std::string& type, const std::string& name) {
+      ASSERT_TRUE(cmdb_.CreateCi(op_, cmdb::NewCi{type, name, {}, {}, "active"}));
+    };
+    auto link = [&](const std::string& from, const std::string& type, const std::string& to) {
+      ASSERT_TRUE(cmdb_.Relate(op_, cmdb::NewRelation{type, from, to, {}, "manual"}));
+    };
+    make("switch", "leaf-01");
+    make("switch_port", "leaf-01:p1");
+    make("switch_port", "leaf-01:p2");
+    link("switch/leaf-01", "contains", "switch_port/leaf-01:p1");
+    link("switch/leaf-01", "contains", "switch_port/leaf-01:p2");
+    for (std::string n : {"node-01", "node-02", "node-03"}) {
+      make("server", n);
+      make("nic", n + ":eth0");
+      link("server/" + n, "contains", "nic/" + n + ":eth0");
+    }
+    link("nic/node-01:eth0", "connected_to", "switch_port/leaf-01:p1");
+    link("nic/node-02:eth0", "connected_to", "switch_port/leaf-01:p2");
+  }
+
+  // Puts an alert into Alertmanager directly and returns its state ("active" or "suppressed").
+  static std::string AlertState(const PromFixture& am, const std::string& node) {
+    std::string state;
+    PromFixture::WaitFor(
+        [&] {
+          std::string body = PromFixture::Http(am.alertmanager_url() + "/api/v2/alerts?filter=gantry_ci%3D%22server%2F" + node + "%22");
+          auto v = core::ParseJson(body);
+          if (!v || !v->is_array() || v->as_array().empty()) return false;
+          state = std::string(v->as_array()[0].at("status").at("state").as_string());
+          return true;
+        },
+        std::chrono::seconds(10));
+    return state;
+  }
+
+  std::unique_ptr<store::Database> db_;
+  audit::Service audit_;
+  cmdb::Service cmdb_;
+  core::RequestContext op_;
+};
+
+TEST_F(SilencesTest, SwitchMaintenanceSilencesWhatDependsOnIt) {
+  std::string why;
+  if (!PromFixture::Installed(&why)) GTEST_SKIP() << why;
+  PromFixture am({});
+  SilenceManager silences(*db_, audit_, cmdb_, core::SystemClock::Get(), am.alertmanager_url());
+  auto s = silences.Create(op_, "switch/leaf-01", std::chrono::minutes(30), "firmware 1.2.3");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->covered, (std::vector<std::string>{"server/node-01", "server/node-02", "switch/leaf-01"}));
+  ASSERT_EQ(s->silence_ids.size(), 1u);
+  std::string got = PromFixture::Http(am.alertmanager_url() + "/api/v2/silence/" + s->silence_ids[0]);
+  EXPECT_NE(got.find("\"state\":\"active\""), std::string::npos) << got;
+  EXPECT_NE(got.find("Gantry maintenance of switch/leaf-01: firmware 1.2.3"), std::string::npos) << got;
+
+  for (std::string n : {"node-01", "node-03"}) {
+    PromFixture::Http(am.alertmanager_url() + "/api/v2/alerts", "POST",
+                      "[{\"labels\":{\"alertname\":\"NodeDown\",\"gantry_ci\":\"server/" + n + "\"}}]");
+  }
+  EXPECT_EQ(AlertState(am, "node-01"), "suppressed");
+  EXPECT_EQ(AlertState(am, "node-03"), "active");
+  EXPECT_EQ(silences.List(op_, true)->size(), 1u);
+
+  auto removed = silences.Remove(op_, s->id);
+  ASSERT_TRUE(removed) << removed.error().message;
+  got = PromFixture::Http(am.alertmanager_url() + "/api/v2/silence/" + s->silence_ids[0]);
+  EXPECT_NE(got.find("\"state\":\"expired\""), std::string::npos) << got;
+  EXPECT_TRUE(PromFixture::WaitFor([&] { return AlertState(am, "node-01") == "active"; }, std::chrono::seconds(10)));
+  EXPECT_EQ(silences.Remove(op_, s->id).error().code, core::Code::kFailedPrecondition);
+  EXPECT_EQ(silences.List(op_, true)->size(), 0u);
+}
+
+TEST_F(SilencesTest, UnreachableAlertmanagerIsAClearErrorAndRecordsNothing) {
+  int port = gantry::testing::FreePort();  // nobody listens there
+  SilenceManager silences(*db_, audit_, cmdb_, core::SystemClock::Get(), "http://127.0.0.1:" + std::to_string(port));
+  auto s = silences.Create(op_, "server/node-03", std::chrono::minutes(5), "");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, core::Code::kUnavailable);
+  EXPECT_NE(s.error().message.find("Alertmanager unreachable"), std::string::npos) << s.error().message;
+  EXPECT_EQ(silences.List(op_, false)->size(), 0u);
+  EXPECT_EQ(silences.Create(op_, "server/nope", std::chrono::minutes(5), "").error().code, core::Code::kNotFound);
+  EXPECT_EQ(silences.Create(op_, "server/node-03", std::chrono::minutes(0), "").error().code,
+            core::Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace gantry::monitoring
