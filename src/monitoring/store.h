@@ -25,7 +25,7 @@ core::Result<int64_t> InsertIncident(store::Tx& tx, const Incident& i);
 core::Result<std::optional<Incident>> GetIncident(store::Tx& tx, int64_t id, bool for_update,
                                                   store::Backend backend);
 core::Status UpdateIncident(store::Tx& tx, const Incident& i);
-// Open or acknowledged incidents, newest first (at most `limit`).
+// Open or acknowledged incidents, newest first (at most `limit`), without their context.
 core::Result<std::vector<Incident>> ActiveIncidents(store::Tx& tx, int limit);
 core::Result<std::vector<Incident>> ListIncidents(store::Tx& tx, const IncidentFilter& f);
 // Recounts alerts/firing of an incident from its alert rows.

@@ -37,9 +37,28 @@ std::string StrAttr(const core::json::object& attrs, std::string_view key) {
 TargetDirectory::TargetDirectory(cmdb::Service& cmdb, TargetsOptions options)
     : cmdb_(cmdb), options_(options) {}
 
+TargetDirectory::~TargetDirectory() {
+  std::thread t;
+  {
+    std::lock_guard lock(mu_);
+    t = std::move(refresher_);
+  }
+  if (t.joinable()) t.join();
+}
+
 void TargetDirectory::Invalidate() {
   std::lock_guard lock(mu_);
   cache_.clear();
+}
+
+void TargetDirectory::Refresh(std::string kind) {
+  core::Result<std::string> body = [&]() -> core::Result<std::string> {
+    std::lock_guard build(build_mu_);
+    return Build(kind);
+  }();
+  std::lock_guard lock(mu_);
+  if (body) cache_[kind] = {std::move(*body), std::chrono::steady_clock::now()};
+  refreshing_ = false;
 }
 
 core::Result<std::string> TargetDirectory::Targets(std::string_view kind) {
@@ -47,10 +66,28 @@ core::Result<std::string> TargetDirectory::Targets(std::string_view kind) {
     return core::InvalidArgument("kind must be agent or bmc", "kind");
   }
   auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(mu_);  // one build at a time; concurrent pollers wait for it
-  auto it = cache_.find(std::string(kind));
-  if (it != cache_.end() && now - it->second.at < options_.ttl) return it->second.body;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(std::string(kind));
+    if (it != cache_.end()) {
+      if (now - it->second.at >= options_.ttl && !refreshing_) {
+        // Stale: answer with it and rebuild in the background (one refresher at a time).
+        refreshing_ = true;
+        if (refresher_.joinable()) refresher_.join();  // finished: it cleared refreshing_
+        refresher_ = std::thread([this, k = std::string(kind)] { Refresh(k); });
+      }
+      return it->second.body;
+    }
+  }
+  // Nothing cached yet: build now (concurrent first callers wait for one build).
+  std::lock_guard build(build_mu_);
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(std::string(kind));
+    if (it != cache_.end()) return it->second.body;
+  }
   GANTRY_TRY(auto body, Build(kind));
+  std::lock_guard lock(mu_);
   cache_[std::string(kind)] = {body, std::chrono::steady_clock::now()};
   return body;
 }
@@ -85,7 +122,8 @@ core::Result<std::string> TargetDirectory::Build(std::string_view kind) {
   core::json::array out;
   cmdb::NeighbourhoodOptions around;
   around.depth = 1;
-  around.relation_types = {"located_in", "member_of", "owned_by", "contains"};
+  around.relation_types = {"located_in", "member_of", "owned_by"};
+  if (kind == "bmc") around.relation_types.push_back("contains");
   around.max_results = 10'000;
   for (const auto& s : servers) {
     if (s.status == "retired") continue;

@@ -5,13 +5,16 @@
 // Labels: gantry_ci, node, site, room, row, rack, location (site/room/row/rack), role,
 // gpu_model, tenant, slurm_partition (comma-joined), status; a BMC target also has bmc and
 // bmc_protocol. Relationships come from the CMDB's in-memory graph, CIs from one paged scan per
-// type. Answers are cached for `ttl` (Prometheus polls every refresh_interval, often from
-// several replicas). Thread-safe.
+// type. Answers are cached: a request finding the answer older than `ttl` gets the cached one at
+// once and starts one rebuild in the background (stale-while-revalidate), so only the first
+// request after start waits for a build (~0.4 s of CPU for 20,000 servers). Prometheus polls
+// every refresh_interval, often from several replicas. Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "cmdb/service.h"
@@ -26,12 +29,14 @@ struct TargetsOptions {
 class TargetDirectory {
  public:
   TargetDirectory(cmdb::Service& cmdb, TargetsOptions options);
+  ~TargetDirectory();  // waits for a background rebuild
   // The serialised JSON list for `kind` ("agent" or "bmc"); InvalidArgument for other kinds.
   core::Result<std::string> Targets(std::string_view kind);
   void Invalidate();
 
  private:
   core::Result<std::string> Build(std::string_view kind);
+  void Refresh(std::string kind);  // on refresher_
 
   cmdb::Service& cmdb_;
   TargetsOptions options_;
@@ -40,7 +45,10 @@ class TargetDirectory {
     std::string body;
     std::chrono::steady_clock::time_point at;
   };
-  std::unordered_map<std::string, Cached> cache_;
+  std::unordered_map<std::string, Cached> cache_;  // guarded by mu_
+  std::mutex build_mu_;                             // one build at a time
+  std::thread refresher_;                           // guarded by mu_
+  bool refreshing_ = false;                         // guarded by mu_
 };
 
 }  // namespace gantry::monitoring

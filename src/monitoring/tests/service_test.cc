@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "support/test_db.h"
 
 namespace gantry::monitoring {
@@ -177,6 +179,25 @@ TEST_P(MonitoringTest, HttpSdListsEveryServerWithCmdbLabels) {
   EXPECT_EQ(bl[0].as_object().at("targets").as_array()[0].as_string(), "10.1.0.1");
   EXPECT_EQ(bl[0].as_object().at("labels").as_object().at("bmc_protocol").as_string(), "redfish");
   EXPECT_EQ(service_->Targets(op_, "snmp").error().code, core::Code::kInvalidArgument);
+}
+
+TEST_P(MonitoringTest, StaleTargetsAreServedWhileRebuiltInTheBackground) {
+  TargetDirectory dir(cmdb_, {9400, std::chrono::milliseconds(0)});
+  auto first = dir.Targets("agent");
+  ASSERT_TRUE(first);
+  Make("server", "node-04");
+  // The cached answer comes back at once (and starts a rebuild) until the rebuild lands.
+  bool seen = false;
+  for (int i = 0; i < 500 && !seen; ++i) {
+    auto now = dir.Targets("agent");
+    ASSERT_TRUE(now);
+    seen = now->find("node-04") != std::string::npos;
+    if (!seen) {
+      EXPECT_EQ(*now, *first);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_TRUE(seen);
 }
 
 TEST_P(MonitoringTest, AlertOnANodeOpensAnEnrichedIncidentAndResolves) {
