@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "auth/policy.h"
 #include "tenancy/store.h"
@@ -88,34 +89,41 @@ core::Result<Invoice> Billing::RateMonth(store::Tx& tx, int64_t tenant_id, core:
     return found;
   };
 
-  RollupQuery q;
-  q.tenant_ids = {tenant_id};
-  q.project_id = project_id;
-  q.since = start;
-  q.until = end;
-  GANTRY_TRY(auto rows, Store::QueryRollups(tx, q));
-
-  // (project slug, sku, price id) → quantity; price id 0: no price.
+  // Price segments of the month: a new segment wherever any price takes effect; within one, each
+  // SKU's price is constant, so the database sums the hours of each segment.
+  std::set<core::UnixNanos> cuts{start, end};
+  for (const auto& [sku, list] : prices) {
+    for (const auto& p : list) {
+      if (p.effective_from > start && p.effective_from < end) {
+        // Prices apply per hour (the price at the hour's start): cut at the next hour boundary.
+        cuts.insert((p.effective_from + kNanosPerHour - 1) / kNanosPerHour * kNanosPerHour);
+      }
+    }
+  }
   std::map<int64_t, std::string> project_slugs{{0, ""}};
   std::map<std::tuple<std::string, std::string, int64_t>, Group> groups;
   std::map<int64_t, const Price*> price_by_id;
   std::map<std::string, int64_t> sku_totals;
-  for (const auto& r : rows) {
-    auto sku = skus.find(r.sku);
-    if (sku == skus.end() || sku->second.policy != r.kind || r.quantity == 0) continue;
-    if (!project_slugs.count(r.project_id)) {
-      GANTRY_TRY(auto p, tenancy::Store::FindProject(tx, tenant_id, std::to_string(r.project_id)));
-      project_slugs[r.project_id] = p ? p->slug : std::to_string(r.project_id);
+  for (auto it = cuts.begin(); std::next(it) != cuts.end(); ++it) {
+    core::UnixNanos seg_start = *it, seg_end = *std::next(it);
+    GANTRY_TRY(auto sums, Store::SumRollups(tx, tenant_id, project_id, seg_start, seg_end));
+    for (const auto& r : sums) {
+      auto sku = skus.find(r.sku);
+      if (sku == skus.end() || sku->second.policy != r.kind || r.quantity == 0) continue;
+      if (!project_slugs.count(r.project_id)) {
+        GANTRY_TRY(auto p, tenancy::Store::FindProject(tx, tenant_id, std::to_string(r.project_id)));
+        project_slugs[r.project_id] = p ? p->slug : std::to_string(r.project_id);
+      }
+      const Price* price = price_at(r.sku, seg_start);
+      int64_t pid = price ? price->id : 0;
+      if (price) price_by_id[pid] = price;
+      auto [git, fresh] = groups.try_emplace({project_slugs[r.project_id], r.sku, pid});
+      Group& g = git->second;
+      g.first = fresh ? r.first : std::min(g.first, r.first);
+      g.last = std::max(g.last, r.last + kNanosPerHour);
+      g.quantity += r.quantity;
+      sku_totals[r.sku] += r.quantity;
     }
-    const Price* price = price_at(r.sku, r.bucket);
-    int64_t pid = price ? price->id : 0;
-    if (price) price_by_id[pid] = price;
-    auto& g = groups[{project_slugs[r.project_id], r.sku, pid}];
-    if (g.quantity == 0 && g.first == 0) g.first = r.bucket;
-    g.first = std::min(g.first, r.bucket);
-    g.last = std::max(g.last, r.bucket + kNanosPerHour);
-    g.quantity += r.quantity;
-    sku_totals[r.sku] += r.quantity;
   }
 
   GANTRY_TRY(auto all_discounts, Store::ListDiscounts(tx, tenant_id));

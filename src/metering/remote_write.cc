@@ -1,5 +1,7 @@
 #include "metering/remote_write.h"
 
+#include "core/crypto.h"
+
 #include <snappy.h>
 
 #include <algorithm>
@@ -118,6 +120,7 @@ core::Status ParseSample(std::string_view d, RwSample* s) {
 
 core::Status ParseSeries(std::string_view d, RwSeries* s) {
   Reader r(d);
+  s->labels.reserve(8);
   while (!r.done()) {
     uint64_t tag;
     if (!r.Varint(&tag)) return Malformed("series tag");
@@ -226,11 +229,16 @@ Mapped Map(const RwSeries& s) {
 }
 
 uint64_t SeriesHash(const RwSeries& s) {
-  std::vector<RwLabel> labels = s.labels;
-  std::sort(labels.begin(), labels.end(),
-            [](const RwLabel& a, const RwLabel& b) { return a.name < b.name; });
+  auto by_name = [](const RwLabel& a, const RwLabel& b) { return a.name < b.name; };
+  std::vector<RwLabel> sorted;
+  const std::vector<RwLabel>* labels = &s.labels;
+  if (!std::is_sorted(s.labels.begin(), s.labels.end(), by_name)) {  // Prometheus sorts them
+    sorted = s.labels;
+    std::sort(sorted.begin(), sorted.end(), by_name);
+    labels = &sorted;
+  }
   uint64_t h = 14695981039346656037ull;
-  for (const auto& l : labels) {
+  for (const auto& l : *labels) {
     h = Fnv1a(l.name, h);
     h = Fnv1a(std::string_view("\xff", 1), h);
     h = Fnv1a(l.value, h);
@@ -264,42 +272,56 @@ RemoteWriteReceiver::RemoteWriteReceiver(Service& service, core::MetricsRegistry
 core::Status RemoteWriteReceiver::LoadStates() {
   if (loaded_) return {};
   GANTRY_TRY(auto tx, service_.db().Begin(store::TxMode::kRead));
-  GANTRY_TRY(auto rs, tx->Exec("SELECT series, last_ts, last_value FROM metering_series"));
-  for (const auto& r : rs.rows) {
-    states_[std::stoull(r.Str(0), nullptr, 16)] = State{r.Int(1), r.Int(2)};
+  GANTRY_TRY(auto blobs, Store::LoadSeriesLog(*tx));
+  for (const auto& text : blobs) {
+    GANTRY_TRY(auto raw, core::Base64UrlDecode(text));
+    if (raw.size() % 24) return core::Internal("metering series log: bad row length");
+    for (size_t i = 0; i < raw.size(); i += 24) {
+      uint64_t id;
+      State st;
+      std::memcpy(&id, raw.data() + i, 8);
+      std::memcpy(&st.ts, raw.data() + i + 8, 8);
+      std::memcpy(&st.value, raw.data() + i + 16, 8);
+      states_[id] = st;  // later rows win
+    }
   }
+  log_rows_ = static_cast<int64_t>(blobs.size());
   loaded_ = true;
   return {};
 }
 
-core::Result<RemoteWriteResult> RemoteWriteReceiver::Apply(const std::vector<RwSeries>& series,
-                                                           uint64_t body_hash) {
-  RemoteWriteResult out;
-  out.series = static_cast<int64_t>(series.size());
-  std::lock_guard lock(mu_);
-  GANTRY_TRY_STATUS(LoadStates());
-  // (tenant, project, sku, kind, hour) → quantity, first ts, last ts (ns).
-  struct Acc {
-    int64_t quantity = 0;
-    core::UnixNanos first = INT64_MAX, last = INT64_MIN;
-  };
-  std::map<std::tuple<std::string, std::string, std::string, std::string, int64_t>, Acc> groups;
-  std::unordered_map<uint64_t, State> updated;
-  for (const auto& s : series) {
+void RemoteWriteReceiver::Prepare(const Job& job, std::unordered_map<uint64_t, State>& updated,
+                                  RemoteWriteResult& out, Usage& usage) {
+  out.series = static_cast<int64_t>(job.series.size());
+  std::vector<RwSample> samples;
+  for (const auto& s : job.series) {
     out.samples += static_cast<int64_t>(s.samples.size());
-    Mapped m = Map(s);
-    if (m.type == SeriesKind::kIgnored) {
-      out.ignored += static_cast<int64_t>(s.samples.size());
-      continue;
-    }
     uint64_t id = SeriesHash(s);
     std::optional<State> prev;
     if (auto it = updated.find(id); it != updated.end()) prev = it->second;
     else if (auto it2 = states_.find(id); it2 != states_.end()) prev = it2->second;
-    std::vector<RwSample> samples = s.samples;
-    std::sort(samples.begin(), samples.end(),
-              [](const RwSample& a, const RwSample& b) { return a.timestamp_ms < b.timestamp_ms; });
-    for (const auto& smp : samples) {
+    uint32_t gid = prev ? prev->group : kNoGroup;
+    bool gauge = prev && prev->gauge;
+    if (gid == kNoGroup) {  // a new series (or the first sample since start): map its labels
+      Mapped m = Map(s);
+      if (m.type == SeriesKind::kIgnored) {
+        out.ignored += static_cast<int64_t>(s.samples.size());
+        continue;
+      }
+      gauge = m.type == SeriesKind::kGauge;
+      std::string gk = m.tenant + '\xff' + m.project + '\xff' + m.sku + '\xff' + m.kind;
+      auto [git, fresh] = group_ids_.try_emplace(std::move(gk), static_cast<uint32_t>(groups_.size()));
+      if (fresh) groups_.push_back({m.tenant.empty() ? "-" : m.tenant, m.project, m.sku, m.kind});
+      gid = git->second;
+    }
+    auto by_ts = [](const RwSample& a, const RwSample& b) { return a.timestamp_ms < b.timestamp_ms; };
+    const std::vector<RwSample>* in_order = &s.samples;
+    if (!std::is_sorted(s.samples.begin(), s.samples.end(), by_ts)) {
+      samples.assign(s.samples.begin(), s.samples.end());
+      std::sort(samples.begin(), samples.end(), by_ts);
+      in_order = &samples;
+    }
+    for (const auto& smp : *in_order) {
       if (prev && smp.timestamp_ms <= prev->ts) {
         ++out.replayed;
         continue;
@@ -311,7 +333,9 @@ core::Result<RemoteWriteResult> RemoteWriteReceiver::Apply(const std::vector<RwS
       int64_t q = 0;
       State next;
       next.ts = smp.timestamp_ms;
-      if (m.type == SeriesKind::kCounter) {
+      next.group = gid;
+      next.gauge = gauge;
+      if (!gauge) {
         next.value = static_cast<int64_t>(std::floor(smp.value * 1000.0));
         q = (!prev || next.value < prev->value) ? next.value : next.value - prev->value;
       } else {
@@ -325,38 +349,126 @@ core::Result<RemoteWriteResult> RemoteWriteReceiver::Apply(const std::vector<RwS
       ++out.counted;
       if (q <= 0) continue;
       core::UnixNanos t = smp.timestamp_ms * core::kNanosPerMilli;
-      int64_t hour = t / kNanosPerHour * kNanosPerHour;
-      auto& acc = groups[{m.tenant, m.project, m.sku, m.kind, hour}];
+      auto& acc = usage.sums[{gid, t / kNanosPerHour * kNanosPerHour}];
       acc.quantity += q;
       acc.first = std::min(acc.first, t);
       acc.last = std::max(acc.last, t);
     }
     if (prev) updated[id] = *prev;
   }
+}
+
+namespace {
+
+// (id, ts, value) triples, 24 bytes each, little-endian; base64url in the log row.
+std::string PackStates(const std::vector<std::tuple<uint64_t, int64_t, int64_t>>& states) {
+  std::string raw(states.size() * 24, '\0');
+  char* p = raw.data();
+  for (const auto& [id, ts, value] : states) {
+    std::memcpy(p, &id, 8);
+    std::memcpy(p + 8, &ts, 8);
+    std::memcpy(p + 16, &value, 8);
+    p += 24;
+  }
+  return core::Base64UrlEncode(raw);
+}
+
+}  // namespace
+
+void RemoteWriteReceiver::ApplyGroup(const std::vector<Job*>& jobs) {
+  std::lock_guard lock(mu_);
+  if (auto st = LoadStates(); !st) {
+    for (auto* j : jobs) j->result = st.error();
+    return;
+  }
+  std::unordered_map<uint64_t, State> updated;
+  std::vector<RemoteWriteResult> outs(jobs.size());
+  Usage usage;
+  uint64_t group_hash = 14695981039346656037ull;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    Prepare(*jobs[i], updated, outs[i], usage);
+    group_hash = Fnv1a(Hex(jobs[i]->hash), group_hash);
+  }
+  // One record per (tenant, project, SKU, kind, hour) for the whole group.
   std::vector<UsageRecord> records;
-  records.reserve(groups.size());
-  std::string prefix = "rw:" + Hex(body_hash) + ":";
-  for (const auto& [k, acc] : groups) {
-    const auto& [tenant, project, sku, kind, hour] = k;
-    std::string key = prefix + Hex(Fnv1a(tenant + "\xff" + project + "\xff" + sku + "\xff" + kind +
-                                         "\xff" + std::to_string(hour)));
-    records.push_back(UsageRecord{key, tenant.empty() ? "-" : tenant, project, sku, kind,
-                                  acc.quantity, acc.first, acc.last});
+  records.reserve(usage.sums.size());
+  std::string prefix = "rw:" + Hex(group_hash) + ":";
+  for (const auto& [k, acc] : usage.sums) {
+    const auto& [tenant, project, sku, kind] = groups_[k.first];
+    std::string key = prefix + Hex(Fnv1a(tenant + "\xff" + project + "\xff" + sku + "\xff" +
+                                         kind + "\xff" + std::to_string(k.second)));
+    records.push_back(UsageRecord{key, tenant, project, sku, kind, acc.quantity, acc.first, acc.last});
   }
-  std::vector<std::pair<std::string, SeriesState>> rows;
-  rows.reserve(updated.size());
-  for (const auto& [id, st] : updated) rows.emplace_back(Hex(id), SeriesState{st.ts, st.value});
+  // The series state goes to the log: the changes of this group, or (every kCompactEvery
+  // groups, RemoteWriteOptions::compact_every) a snapshot of every series replaces the log.
+  bool compact = log_rows_ + 1 > options_.compact_every;
+  std::vector<std::string> blobs;
+  std::vector<std::tuple<uint64_t, int64_t, int64_t>> packed;
+  if (compact) {
+    auto merged = states_;
+    for (const auto& [id, st] : updated) merged[id] = st;
+    for (const auto& [id, st] : merged) {
+      packed.emplace_back(id, st.ts, st.value);
+      if (packed.size() == 50000) {
+        blobs.push_back(PackStates(packed));
+        packed.clear();
+      }
+    }
+  } else {
+    for (const auto& [id, st] : updated) packed.emplace_back(id, st.ts, st.value);
+  }
+  if (!packed.empty()) blobs.push_back(PackStates(packed));
   auto now = service_.clock().Now();
-  GANTRY_TRY(out.ingest, service_.IngestSystem("remote-write", records, [&](store::Tx& tx) {
-               return Store::PutSeries(tx, rows, now);
-             }));
-  for (const auto& [id, st] : updated) states_[id] = st;
-  if (samples_) {
-    samples_->Inc({"counted"}, static_cast<double>(out.counted));
-    samples_->Inc({"replayed"}, static_cast<double>(out.replayed));
-    samples_->Inc({"ignored"}, static_cast<double>(out.ignored));
+  auto results = service_.IngestGroup("remote-write", {records}, [&](store::Tx& tx) {
+    if (compact) return Store::ReplaceSeriesLog(tx, blobs, now);
+    return blobs.empty() ? core::Status{} : Store::AppendSeriesLog(tx, blobs.front(), now);
+  });
+  if (!results) {
+    for (auto* j : jobs) j->result = results.error();
+    return;
   }
-  return out;
+  log_rows_ = compact ? static_cast<int64_t>(blobs.size()) : log_rows_ + (blobs.empty() ? 0 : 1);
+  for (const auto& [id, st] : updated) states_[id] = st;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    outs[i].ingest = (*results)[0];  // the group's records (shared by its requests)
+    if (samples_) {
+      samples_->Inc({"counted"}, static_cast<double>(outs[i].counted));
+      samples_->Inc({"replayed"}, static_cast<double>(outs[i].replayed));
+      samples_->Inc({"ignored"}, static_cast<double>(outs[i].ignored));
+    }
+    jobs[i]->result = outs[i];
+  }
+}
+
+core::Result<RemoteWriteResult> RemoteWriteReceiver::Submit(Job& job) {
+  // Group commit: whoever finds no leader applies everything queued in one transaction; the
+  // others wait for their job to be done. Each caller answers only after its commit.
+  std::unique_lock lock(queue_mu_);
+  queue_.push_back(&job);
+  while (!job.done) {
+    if (leading_) {
+      queue_cv_.wait(lock);
+      continue;
+    }
+    leading_ = true;
+    std::vector<Job*> group;
+    group.swap(queue_);
+    lock.unlock();
+    ApplyGroup(group);
+    lock.lock();
+    for (auto* j : group) j->done = true;
+    leading_ = false;
+    queue_cv_.notify_all();
+  }
+  return std::move(job.result);
+}
+
+core::Result<RemoteWriteResult> RemoteWriteReceiver::Apply(const std::vector<RwSeries>& series,
+                                                           uint64_t body_hash) {
+  Job job;
+  job.series = series;
+  job.hash = body_hash;
+  return Submit(job);
 }
 
 core::Result<RemoteWriteResult> RemoteWriteReceiver::Receive(std::string_view body) {
@@ -366,7 +478,9 @@ core::Result<RemoteWriteResult> RemoteWriteReceiver::Receive(std::string_view bo
                            raw.error().code == core::Code::kTooLarge ? "too_large" : "snappy");
     return raw.error();
   }
-  auto series = ParseWriteRequest(*raw);
+  Job job;
+  job.raw = std::move(*raw);
+  auto series = ParseWriteRequest(job.raw);
   if (!series) {
     service_.CountRejected("remote-write", "protobuf");
     return series.error();
@@ -376,7 +490,9 @@ core::Result<RemoteWriteResult> RemoteWriteReceiver::Receive(std::string_view bo
     return core::Error{core::Code::kTooLarge,
                        "at most " + std::to_string(options_.max_series) + " series per request"};
   }
-  return Apply(*series, Fnv1a(*raw));
+  job.series = std::move(*series);
+  job.hash = Fnv1a(job.raw);
+  return Submit(job);
 }
 
 size_t RemoteWriteReceiver::ActiveSeries() const {

@@ -14,14 +14,18 @@
 // (a decrease is a reset: the new value counts). Gauges are integrated: a sample's value holds
 // until the next sample of its series, for gaps up to 15 minutes.
 //
-// Idempotency: the last (timestamp, value) of each series is kept in memory and in
-// metering_series, written in the batch's transaction; a sample at or before the series' last
+// Idempotency: the last (timestamp, value) of each series is kept in memory and in the series
+// log (metering_series_log: each committed group appends its changed series in its own
+// transaction; every 1000 groups a snapshot replaces the log); a sample at or before the series' last
 // timestamp is a replay and counts nothing. Usage is grouped per (tenant, project, SKU, kind,
 // hour) into records whose keys derive from the body's hash. Thread-safe (batches are applied
 // one at a time; decoding runs in parallel).
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <map>
+#include <tuple>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -54,6 +58,7 @@ core::Result<std::string> SnappyUncompress(std::string_view body, size_t max_siz
 struct RemoteWriteOptions {
   size_t max_uncompressed = 32 << 20;  // bytes
   size_t max_series = 100000;          // per request
+  int64_t compact_every = 1000;        // series-log rows before a snapshot replaces them
 };
 
 struct RemoteWriteResult {
@@ -76,18 +81,54 @@ class RemoteWriteReceiver {
   size_t StateBytes() const;
 
  private:
+  static constexpr uint32_t kNoGroup = UINT32_MAX;
   struct State {
     int64_t ts = 0;     // ms
     int64_t value = 0;  // counters: milli-units; gauges: bytes
+    uint32_t group = kNoGroup;  // index into groups_ (not persisted: derived from the labels)
+    bool gauge = false;
+  };
+  // What a series' usage is booked as; interned once per distinct combination.
+  struct GroupKey {
+    std::string tenant, project, sku, kind;
+  };
+  // One request on its way: the decoded body (series point into raw) and, once done, its result.
+  struct Job {
+    std::string raw;
+    std::vector<RwSeries> series;
+    uint64_t hash = 0;
+    bool done = false;
+    core::Result<RemoteWriteResult> result = core::Internal("not applied");
   };
   core::Status LoadStates();
+  core::Result<RemoteWriteResult> Submit(Job& job);
+  // Applies queued jobs in one transaction (holds mu_).
+  void ApplyGroup(const std::vector<Job*>& jobs);
+  // Usage of a group of jobs: (tenant, project, sku, kind) interned, summed per hour.
+  struct Usage {
+    struct Acc {
+      int64_t quantity = 0;
+      core::UnixNanos first = INT64_MAX, last = INT64_MIN;
+    };
+    std::map<std::pair<uint32_t, int64_t>, Acc> sums;  // (group, hour)
+  };
+  // Adds one job's usage to `usage`; advances `updated` (series state of this group).
+  void Prepare(const Job& job, std::unordered_map<uint64_t, State>& updated,
+               RemoteWriteResult& out, Usage& usage);
 
   Service& service_;
   RemoteWriteOptions options_;
   core::CounterFamily* samples_ = nullptr;
   mutable std::mutex mu_;
   bool loaded_ = false;
+  int64_t log_rows_ = 0;
+  std::unordered_map<std::string, uint32_t> group_ids_;
+  std::vector<GroupKey> groups_;
   std::unordered_map<uint64_t, State> states_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<Job*> queue_;
+  bool leading_ = false;
 };
 
 // FNV-1a 64 of a byte string.

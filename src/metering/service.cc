@@ -20,42 +20,6 @@ core::Status Require(const core::RequestContext& rc, std::string_view action) {
 
 constexpr int64_t kMaxInterval = 31 * kNanosPerDay;
 
-// Caches of one batch: tenants, projects, SKUs and invoiced months looked up once.
-struct Resolver {
-  store::Tx& tx;
-  std::map<std::string, std::optional<tenancy::Tenant>, std::less<>> tenants;
-  std::map<std::pair<int64_t, std::string>, std::optional<int64_t>> projects;
-  std::map<std::string, Sku, std::less<>> skus;
-  std::map<std::pair<int64_t, core::UnixNanos>, bool> invoiced;
-
-  core::Result<std::optional<tenancy::Tenant>> Tenant(const std::string& ref) {
-    auto it = tenants.find(ref);
-    if (it != tenants.end()) return it->second;
-    GANTRY_TRY(auto t, tenancy::Store::FindTenant(tx, ref));
-    tenants[ref] = t;
-    return t;
-  }
-  core::Result<std::optional<int64_t>> Project(int64_t tenant_id, const std::string& ref) {
-    auto key = std::make_pair(tenant_id, ref);
-    auto it = projects.find(key);
-    if (it != projects.end()) return it->second;
-    GANTRY_TRY(auto p, tenancy::Store::FindProject(tx, tenant_id, ref));
-    std::optional<int64_t> id;
-    if (p) id = p->id;
-    projects[key] = id;
-    return id;
-  }
-  core::Result<bool> Invoiced(int64_t tenant_id, core::UnixNanos t) {
-    auto month = MonthOf(t).first;
-    auto key = std::make_pair(tenant_id, month);
-    auto it = invoiced.find(key);
-    if (it != invoiced.end()) return it->second;
-    GANTRY_TRY(auto n, Store::LiveInvoices(tx, tenant_id, month));
-    invoiced[key] = n > 0;
-    return n > 0;
-  }
-};
-
 }  // namespace
 
 Service::Service(store::Database& db, const audit::Service& audit, const core::Clock& clock,
@@ -79,7 +43,10 @@ Service::Service(store::Database& db, const audit::Service& audit, const core::C
 core::Status Service::Init() {
   GANTRY_TRY(auto tx, db_.Begin());
   GANTRY_TRY_STATUS(Store::EnsureSkus(*tx, DefaultSkus(), clock_.Now()));
-  return tx->Commit();
+  GANTRY_TRY_STATUS(tx->Commit());
+  std::lock_guard lock(sku_mu_);
+  sku_names_.reset();
+  return {};
 }
 
 core::Status Service::CheckWrite(const core::RequestContext& rc) const {
@@ -98,98 +65,139 @@ void Service::CountRejected(const std::string& source, const std::string& reason
   if (rejected_) rejected_->Inc({source, reason});
 }
 
+core::Result<std::shared_ptr<const std::set<std::string, std::less<>>>> Service::SkuNames(
+    store::Tx& tx, bool reload) {
+  {
+    std::lock_guard lock(sku_mu_);
+    if (sku_names_ && !reload) return sku_names_;
+  }
+  GANTRY_TRY(auto skus, Store::ListSkus(tx));
+  auto names = std::make_shared<std::set<std::string, std::less<>>>();
+  for (const auto& s : skus) names->insert(s.name);
+  std::lock_guard lock(sku_mu_);
+  sku_names_ = names;
+  return sku_names_;
+}
+
 core::Result<IngestResult> Service::IngestInTx(store::Tx& tx, const std::string& source,
                                                const std::vector<UsageRecord>& records,
                                                core::UnixNanos now) {
   IngestResult result;
-  Resolver res{tx};
-  if (res.skus.empty()) {
-    GANTRY_TRY(auto skus, Store::ListSkus(tx));
-    for (auto& s : skus) res.skus.emplace(s.name, std::move(s));
-  }
-  Rollups hourly;
-  std::set<std::string> seen;
+  GANTRY_TRY(auto skus, SkuNames(tx, false));
+  auto quarantine = [&](const UsageRecord& r, Reason reason, std::string detail) -> core::Status {
+    // A replay of a record counted before (now late, or in an invoiced month) is a duplicate.
+    GANTRY_TRY(auto known, tx.Exec("SELECT 1 FROM usage_records WHERE key = ?", {r.key}));
+    if (!known.rows.empty()) {
+      ++result.duplicates;
+      return {};
+    }
+    ++result.quarantined;
+    result.quarantine.emplace_back(r.key, std::string(ReasonName(reason)));
+    return Store::InsertQuarantine(tx, r.key, source, ReasonName(reason), detail,
+                                   core::ToJson(ToJson(r)), now);
+  };
+
+  // 1. Checks that need no lookups; the tenants, projects and months to look up.
+  std::vector<const UsageRecord*> candidates;
+  std::set<std::string> seen, tenant_refs;
+  bool reloaded = false;
   for (const auto& r : records) {
     GANTRY_TRY_STATUS(ValidateKey(r.key));
     if (!seen.insert(r.key).second) {
       ++result.duplicates;
       continue;
     }
-    auto quarantine = [&](Reason reason, std::string detail) -> core::Status {
-      // A replay of a record counted before (now late, or in an invoiced month) is a duplicate.
-      GANTRY_TRY(auto known, tx.Exec("SELECT 1 FROM usage_records WHERE key = ?", {r.key}));
-      if (!known.rows.empty()) {
-        ++result.duplicates;
-        return {};
-      }
-      ++result.quarantined;
-      result.quarantine.emplace_back(r.key, std::string(ReasonName(reason)));
-      return Store::InsertQuarantine(tx, r.key, source, ReasonName(reason), detail,
-                                     core::ToJson(ToJson(r)), now);
-    };
     if (r.quantity < 0 || r.quantity > kMaxQuantity) {
-      GANTRY_TRY_STATUS(quarantine(Reason::kBadQuantity, "quantity must be 0..2^60"));
+      GANTRY_TRY_STATUS(quarantine(r, Reason::kBadQuantity, "quantity must be 0..2^60"));
       continue;
     }
     if (r.end < r.start || r.end - r.start > kMaxInterval) {
-      GANTRY_TRY_STATUS(quarantine(Reason::kBadInterval, "end before start or longer than 31 days"));
+      GANTRY_TRY_STATUS(quarantine(r, Reason::kBadInterval, "end before start or longer than 31 days"));
       continue;
     }
     if (r.kind != kAllocated && r.kind != kUsed) {
-      GANTRY_TRY_STATUS(quarantine(Reason::kBadKind, "kind must be allocated or used"));
+      GANTRY_TRY_STATUS(quarantine(r, Reason::kBadKind, "kind must be allocated or used"));
       continue;
     }
     if (r.start > now + options_.future_skew) {
-      GANTRY_TRY_STATUS(quarantine(Reason::kClockSkew, "starts in the future (clock skew)"));
+      GANTRY_TRY_STATUS(quarantine(r, Reason::kClockSkew, "starts in the future (clock skew)"));
       continue;
     }
-    auto sku = res.skus.find(r.sku);
-    if (sku == res.skus.end()) {
-      GANTRY_TRY_STATUS(quarantine(Reason::kUnknownSku, "no SKU '" + r.sku.substr(0, 64) + "'"));
+    if (!skus->count(r.sku) && !reloaded) {
+      GANTRY_TRY(skus, SkuNames(tx, true));  // SKUs are only ever added
+      reloaded = true;
+    }
+    if (!skus->count(r.sku)) {
+      GANTRY_TRY_STATUS(quarantine(r, Reason::kUnknownSku, "no SKU '" + r.sku.substr(0, 64) + "'"));
       continue;
     }
-    GANTRY_TRY(auto tenant, res.Tenant(r.tenant));
-    if (!tenant) {
+    candidates.push_back(&r);
+    tenant_refs.insert(r.tenant);
+  }
+  if (candidates.empty()) return result;
+
+  // 2. Tenants, projects and invoiced months, one query each for the whole batch.
+  GANTRY_TRY(auto tenants, Store::ResolveTenants(tx, tenant_refs));
+  std::set<int64_t> with_projects;
+  std::set<core::UnixNanos> months;
+  for (const auto* r : candidates) {
+    auto t = tenants.find(r->tenant);
+    if (t == tenants.end()) continue;
+    if (!r->project.empty()) with_projects.insert(t->second.first);
+    months.insert(MonthOf(r->start).first);
+    months.insert(MonthOf(r->end <= r->start ? r->start : r->end - 1).first);
+  }
+  std::map<std::pair<int64_t, std::string>, int64_t> projects;
+  if (!with_projects.empty()) {
+    GANTRY_TRY(projects, Store::ProjectsOf(tx, with_projects));
+  }
+  GANTRY_TRY(auto invoiced, Store::InvoicedMonths(tx, months));
+
+  // 3. The rest of the rules, then one multi-row insert; the keys inserted now are counted.
+  std::vector<StoredRecord> rows;
+  rows.reserve(candidates.size());
+  for (const auto* r : candidates) {
+    auto t = tenants.find(r->tenant);
+    if (t == tenants.end()) {
       GANTRY_TRY_STATUS(
-          quarantine(Reason::kUnknownTenant, "no tenant '" + r.tenant.substr(0, 64) + "'"));
+          quarantine(*r, Reason::kUnknownTenant, "no tenant '" + r->tenant.substr(0, 64) + "'"));
       continue;
     }
+    auto [tenant_id, slug] = t->second;
     int64_t project_id = 0;
-    if (!r.project.empty()) {
-      GANTRY_TRY(auto pid, res.Project(tenant->id, r.project));
-      if (!pid) {
-        GANTRY_TRY_STATUS(quarantine(Reason::kUnknownProject,
-                                     "no project '" + r.project.substr(0, 64) + "' in tenant '" +
-                                         tenant->slug + "'"));
+    if (!r->project.empty()) {
+      auto p = projects.find({tenant_id, r->project});
+      if (p == projects.end()) {
+        GANTRY_TRY_STATUS(quarantine(*r, Reason::kUnknownProject,
+                                     "no project '" + r->project.substr(0, 64) + "' in tenant '" +
+                                         slug + "'"));
         continue;
       }
-      project_id = *pid;
+      project_id = p->second;
     }
-    auto parts = SplitByHour(r.quantity, r.start, r.end);
-    bool invoiced = false;
-    for (const auto& [hour, q] : parts) {
-      GANTRY_TRY(bool inv, res.Invoiced(tenant->id, hour));
-      invoiced = invoiced || inv;
-    }
-    if (invoiced) {
-      GANTRY_TRY_STATUS(quarantine(Reason::kPeriodInvoiced,
+    if (invoiced.count({tenant_id, MonthOf(r->start).first}) ||
+        invoiced.count({tenant_id, MonthOf(r->end <= r->start ? r->start : r->end - 1).first})) {
+      GANTRY_TRY_STATUS(quarantine(*r, Reason::kPeriodInvoiced,
                                    "the month is invoiced; correct it with a credit note"));
       continue;
     }
-    if (r.end < now - options_.late_window) {
-      GANTRY_TRY_STATUS(quarantine(Reason::kLate, "older than the late window"));
+    if (r->end < now - options_.late_window) {
+      GANTRY_TRY_STATUS(quarantine(*r, Reason::kLate, "older than the late window"));
       continue;
     }
-    StoredRecord sr{r.key, tenant->id, project_id, r.sku, r.kind, r.quantity, r.start, r.end,
-                    source};
-    GANTRY_TRY(bool inserted, Store::InsertRecord(tx, sr, now));
-    if (!inserted) {
+    rows.push_back(StoredRecord{r->key, tenant_id, project_id, r->sku, r->kind, r->quantity,
+                                r->start, r->end, source});
+  }
+  GANTRY_TRY(auto inserted, Store::InsertRecords(tx, rows, now));
+  Rollups hourly;
+  for (const auto& r : rows) {
+    if (!inserted.count(r.key)) {
       ++result.duplicates;
       continue;
     }
     ++result.accepted;
-    for (const auto& [hour, q] : parts) {
-      if (q) hourly[{tenant->id, project_id, r.sku, r.kind, hour}] += q;
+    for (const auto& [hour, q] : SplitByHour(r.quantity, r.start, r.end)) {
+      if (q) hourly[{r.tenant_id, r.project_id, r.sku, r.kind, hour}] += q;
     }
   }
   GANTRY_TRY_STATUS(Store::AddRollups(tx, hourly));
@@ -211,6 +219,23 @@ core::Result<IngestResult> Service::IngestSystem(
   GANTRY_TRY_STATUS(tx->Commit());
   CountResult(source, result);
   return result;
+}
+
+core::Result<std::vector<IngestResult>> Service::IngestGroup(
+    const std::string& source, const std::vector<std::vector<UsageRecord>>& batches,
+    const std::function<core::Status(store::Tx&)>& extra) {
+  auto now = clock_.Now();
+  GANTRY_TRY(auto tx, db_.Begin());
+  std::vector<IngestResult> results;
+  for (const auto& b : batches) {
+    GANTRY_TRY(auto r, IngestInTx(*tx, source, b, now));
+    results.push_back(std::move(r));
+  }
+  if (extra) GANTRY_TRY_STATUS(extra(*tx));
+  if (before_commit_for_test) GANTRY_TRY_STATUS(before_commit_for_test());
+  GANTRY_TRY_STATUS(tx->Commit());
+  for (const auto& r : results) CountResult(source, r);
+  return results;
 }
 
 core::Result<IngestResult> Service::Ingest(const core::RequestContext& rc,

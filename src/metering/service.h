@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,11 @@ class Service {
   core::Result<IngestResult> IngestSystem(const std::string& source,
                                           const std::vector<UsageRecord>& records,
                                           const std::function<core::Status(store::Tx&)>& extra = {});
+  // Several batches in one transaction (group commit of concurrent remote-write requests): one
+  // result per batch, all committed or none.
+  core::Result<std::vector<IngestResult>> IngestGroup(
+      const std::string& source, const std::vector<std::vector<UsageRecord>>& batches,
+      const std::function<core::Status(store::Tx&)>& extra = {});
   // Runs the ingest of `records` inside an open transaction (the invoice closes allocations
   // this way). Metrics are added by the caller after commit through CountResult.
   core::Result<IngestResult> IngestInTx(store::Tx& tx, const std::string& source,
@@ -114,6 +120,9 @@ class Service {
 
  private:
   core::Status CheckWrite(const core::RequestContext& rc) const;
+  // The SKU names (cached: SKUs are only ever added; `reload` refreshes after a miss).
+  core::Result<std::shared_ptr<const std::set<std::string, std::less<>>>> SkuNames(store::Tx& tx,
+                                                                                   bool reload);
 
   store::Database& db_;
   const audit::Service& audit_;
@@ -122,6 +131,8 @@ class Service {
   core::CounterFamily* records_ = nullptr;
   core::CounterFamily* quarantined_ = nullptr;
   core::CounterFamily* rejected_ = nullptr;
+  std::mutex sku_mu_;
+  std::shared_ptr<const std::set<std::string, std::less<>>> sku_names_;
 };
 
 // True when the caller sees every tenant's usage and bills.

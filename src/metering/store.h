@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -47,11 +48,6 @@ struct RollupQuery {
   bool daily = false;
 };
 
-struct SeriesState {
-  int64_t last_ts = 0;     // ms
-  int64_t last_value = 0;  // base units (the counter's value, rounded down)
-};
-
 class Store {
  public:
   // ---- price book ----
@@ -65,6 +61,20 @@ class Store {
   // ---- usage ----
   // False when the key was already there (a replay).
   static core::Result<bool> InsertRecord(store::Tx& tx, const StoredRecord& r, core::UnixNanos now);
+  // Inserts many records (multi-row statements); returns the keys inserted now (the others were
+  // there already).
+  static core::Result<std::set<std::string>> InsertRecords(store::Tx& tx,
+                                                           const std::vector<StoredRecord>& records,
+                                                           core::UnixNanos now);
+  // Tenants by reference (id or slug): ref → (id, slug); unknown refs are absent.
+  static core::Result<std::map<std::string, std::pair<int64_t, std::string>, std::less<>>>
+  ResolveTenants(store::Tx& tx, const std::set<std::string>& refs);
+  // Projects of these tenants: (tenant id, slug or id as text) → project id.
+  static core::Result<std::map<std::pair<int64_t, std::string>, int64_t>> ProjectsOf(
+      store::Tx& tx, const std::set<int64_t>& tenant_ids);
+  // (tenant id, month start) of live invoices (see LiveInvoices) of these months.
+  static core::Result<std::set<std::pair<int64_t, core::UnixNanos>>> InvoicedMonths(
+      store::Tx& tx, const std::set<core::UnixNanos>& months);
   static core::Status InsertQuarantine(store::Tx& tx, const std::string& key,
                                        const std::string& source, std::string_view reason,
                                        const std::string& detail, const std::string& record,
@@ -72,16 +82,30 @@ class Store {
   // Adds the increments to usage_hourly, and their day sums to usage_daily.
   static core::Status AddRollups(store::Tx& tx, const Rollups& hourly);
   static core::Result<std::vector<RollupRow>> QueryRollups(store::Tx& tx, const RollupQuery& q);
+  // Sums of a tenant's hourly roll-ups in [since, until) per (project, SKU, kind), summed by the
+  // database: quantity, first bucket (in `bucket`) and last bucket (in `last`).
+  struct RollupSum {
+    int64_t project_id = 0;
+    std::string sku, kind;
+    int64_t quantity = 0;
+    core::UnixNanos first = 0, last = 0;
+  };
+  static core::Result<std::vector<RollupSum>> SumRollups(store::Tx& tx, int64_t tenant_id,
+                                                         std::optional<int64_t> project_id,
+                                                         core::UnixNanos since,
+                                                         core::UnixNanos until);
   static core::Result<std::vector<Quarantined>> ListQuarantine(store::Tx& tx,
                                                                std::optional<std::string> reason,
                                                                std::optional<int64_t> before_id,
                                                                int limit);
 
   // ---- remote-write counter state ----
-  static core::Result<std::optional<SeriesState>> GetSeries(store::Tx& tx, const std::string& id);
-  static core::Status PutSeries(store::Tx& tx,
-                                const std::vector<std::pair<std::string, SeriesState>>& states,
-                                core::UnixNanos now);
+  // The series log's rows (packed states, base64url), oldest first.
+  static core::Result<std::vector<std::string>> LoadSeriesLog(store::Tx& tx);
+  static core::Status AppendSeriesLog(store::Tx& tx, const std::string& blob, core::UnixNanos now);
+  // Replaces the whole log with these rows (a snapshot).
+  static core::Status ReplaceSeriesLog(store::Tx& tx, const std::vector<std::string>& blobs,
+                                       core::UnixNanos now);
 
   // ---- allocations (lifecycle events) ----
   struct Allocation {

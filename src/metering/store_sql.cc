@@ -1,5 +1,7 @@
 #include "metering/store.h"
 
+#include <algorithm>
+
 namespace gantry::metering {
 
 namespace {
@@ -137,6 +139,88 @@ core::Result<bool> Store::InsertRecord(store::Tx& tx, const StoredRecord& r, cor
   return rs.affected > 0;
 }
 
+core::Result<std::set<std::string>> Store::InsertRecords(store::Tx& tx,
+                                                         const std::vector<StoredRecord>& records,
+                                                         core::UnixNanos now) {
+  std::set<std::string> inserted;
+  size_t i = 0;
+  while (i < records.size()) {
+    std::string sql =
+        "INSERT INTO usage_records (key, tenant_id, project_id, sku, kind, quantity, start_at, "
+        "end_at, source, received_at) VALUES ";
+    store::Params p;
+    for (int n = 0; i < records.size() && n < 100; ++i, ++n) {
+      const auto& r = records[i];
+      sql += n ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      p.insert(p.end(), {r.key, r.tenant_id, r.project_id, r.sku, r.kind, r.quantity, r.start,
+                         r.end, r.source, now});
+    }
+    sql += " ON CONFLICT (key) DO NOTHING RETURNING key";
+    GANTRY_TRY(auto rs, tx.Exec(sql, p));
+    for (const auto& row : rs.rows) inserted.insert(row.Str(0));
+  }
+  return inserted;
+}
+
+core::Result<std::map<std::string, std::pair<int64_t, std::string>, std::less<>>>
+Store::ResolveTenants(store::Tx& tx, const std::set<std::string>& refs) {
+  std::map<std::string, std::pair<int64_t, std::string>, std::less<>> out;
+  std::vector<std::string> slugs;
+  std::vector<int64_t> ids;
+  for (const auto& r : refs) {
+    bool digits = !r.empty() && r.size() < 19 &&
+                  std::all_of(r.begin(), r.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) ids.push_back(std::stoll(r));
+    else slugs.push_back(r);
+  }
+  for (size_t i = 0; i < slugs.size(); i += 500) {
+    size_t n = std::min<size_t>(500, slugs.size() - i);
+    store::Params p(slugs.begin() + i, slugs.begin() + i + n);
+    GANTRY_TRY(auto rs, tx.Exec("SELECT id, slug FROM tenants WHERE slug IN (" + Marks(n) + ")", p));
+    for (const auto& row : rs.rows) out[row.Str(1)] = {row.Int(0), row.Str(1)};
+  }
+  for (size_t i = 0; i < ids.size(); i += 500) {
+    size_t n = std::min<size_t>(500, ids.size() - i);
+    store::Params p(ids.begin() + i, ids.begin() + i + n);
+    GANTRY_TRY(auto rs, tx.Exec("SELECT id, slug FROM tenants WHERE id IN (" + Marks(n) + ")", p));
+    for (const auto& row : rs.rows) out[std::to_string(row.Int(0))] = {row.Int(0), row.Str(1)};
+  }
+  return out;
+}
+
+core::Result<std::map<std::pair<int64_t, std::string>, int64_t>> Store::ProjectsOf(
+    store::Tx& tx, const std::set<int64_t>& tenant_ids) {
+  std::map<std::pair<int64_t, std::string>, int64_t> out;
+  std::vector<int64_t> ids(tenant_ids.begin(), tenant_ids.end());
+  for (size_t i = 0; i < ids.size(); i += 500) {
+    size_t n = std::min<size_t>(500, ids.size() - i);
+    store::Params p(ids.begin() + i, ids.begin() + i + n);
+    GANTRY_TRY(auto rs, tx.Exec("SELECT id, tenant_id, slug FROM projects WHERE tenant_id IN (" +
+                                    Marks(n) + ")",
+                                p));
+    for (const auto& row : rs.rows) {
+      out[{row.Int(1), row.Str(2)}] = row.Int(0);
+      out[{row.Int(1), std::to_string(row.Int(0))}] = row.Int(0);
+    }
+  }
+  return out;
+}
+
+core::Result<std::set<std::pair<int64_t, core::UnixNanos>>> Store::InvoicedMonths(
+    store::Tx& tx, const std::set<core::UnixNanos>& months) {
+  std::set<std::pair<int64_t, core::UnixNanos>> out;
+  if (months.empty()) return out;
+  store::Params p(months.begin(), months.end());
+  GANTRY_TRY(auto rs, tx.Exec("SELECT i.tenant_id, i.period_start FROM invoices i WHERE "
+                              "i.period_start IN (" + Marks(months.size()) + ") AND "
+                              "i.kind = 'invoice' AND NOT EXISTS (SELECT 1 FROM invoices c WHERE "
+                              "c.corrects = i.id AND c.kind = 'credit_note' AND "
+                              "c.total_micros = -i.total_micros)",
+                              p));
+  for (const auto& row : rs.rows) out.insert({row.Int(0), row.Int(1)});
+  return out;
+}
+
 core::Status Store::InsertQuarantine(store::Tx& tx, const std::string& key,
                                      const std::string& source, std::string_view reason,
                                      const std::string& detail, const std::string& record,
@@ -192,6 +276,28 @@ core::Result<std::vector<RollupRow>> Store::QueryRollups(store::Tx& tx, const Ro
   return out;
 }
 
+core::Result<std::vector<Store::RollupSum>> Store::SumRollups(store::Tx& tx, int64_t tenant_id,
+                                                              std::optional<int64_t> project_id,
+                                                              core::UnixNanos since,
+                                                              core::UnixNanos until) {
+  std::string sql =
+      "SELECT project_id, sku, kind, SUM(quantity), MIN(bucket), MAX(bucket) FROM usage_hourly "
+      "WHERE tenant_id = ? AND bucket >= ? AND bucket < ?";
+  store::Params p{tenant_id, since, until};
+  if (project_id) {
+    sql += " AND project_id = ?";
+    p.emplace_back(*project_id);
+  }
+  sql += " GROUP BY project_id, sku, kind ORDER BY project_id, sku, kind";
+  GANTRY_TRY(auto rs, tx.Exec(sql, p));
+  std::vector<RollupSum> out;
+  out.reserve(rs.rows.size());
+  for (const auto& r : rs.rows) {
+    out.push_back(RollupSum{r.Int(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Int(5)});
+  }
+  return out;
+}
+
 core::Result<std::vector<Quarantined>> Store::ListQuarantine(store::Tx& tx,
                                                              std::optional<std::string> reason,
                                                              std::optional<int64_t> before_id,
@@ -216,31 +322,24 @@ core::Result<std::vector<Quarantined>> Store::ListQuarantine(store::Tx& tx,
 
 // ---- remote-write counter state ---------------------------------------------------------------
 
-core::Result<std::optional<SeriesState>> Store::GetSeries(store::Tx& tx, const std::string& id) {
-  GANTRY_TRY(auto rs,
-             tx.Exec("SELECT last_ts, last_value FROM metering_series WHERE series = ?", {id}));
-  if (rs.rows.empty()) return std::optional<SeriesState>{};
-  return std::optional<SeriesState>(SeriesState{rs.rows[0].Int(0), rs.rows[0].Int(1)});
+core::Result<std::vector<std::string>> Store::LoadSeriesLog(store::Tx& tx) {
+  GANTRY_TRY(auto rs, tx.Exec("SELECT states FROM metering_series_log ORDER BY id"));
+  std::vector<std::string> out;
+  out.reserve(rs.rows.size());
+  for (const auto& r : rs.rows) out.push_back(r.Str(0));
+  return out;
 }
 
-core::Status Store::PutSeries(store::Tx& tx,
-                              const std::vector<std::pair<std::string, SeriesState>>& states,
-                              core::UnixNanos now) {
-  size_t i = 0;
-  while (i < states.size()) {
-    std::string sql = "INSERT INTO metering_series (series, last_ts, last_value, updated_at) VALUES ";
-    store::Params p;
-    for (int n = 0; i < states.size() && n < 200; ++i, ++n) {
-      sql += n ? ", (?, ?, ?, ?)" : "(?, ?, ?, ?)";
-      p.emplace_back(states[i].first);
-      p.emplace_back(states[i].second.last_ts);
-      p.emplace_back(states[i].second.last_value);
-      p.emplace_back(now);
-    }
-    sql += " ON CONFLICT (series) DO UPDATE SET last_ts = excluded.last_ts, "
-           "last_value = excluded.last_value, updated_at = excluded.updated_at";
-    GANTRY_TRY_STATUS(tx.Exec(sql, p));
-  }
+core::Status Store::AppendSeriesLog(store::Tx& tx, const std::string& blob, core::UnixNanos now) {
+  GANTRY_TRY_STATUS(tx.Exec("INSERT INTO metering_series_log (states, created_at) VALUES (?, ?)",
+                            {blob, now}));
+  return {};
+}
+
+core::Status Store::ReplaceSeriesLog(store::Tx& tx, const std::vector<std::string>& blobs,
+                                     core::UnixNanos now) {
+  GANTRY_TRY_STATUS(tx.Exec("DELETE FROM metering_series_log"));
+  for (const auto& b : blobs) GANTRY_TRY_STATUS(AppendSeriesLog(tx, b, now));
   return {};
 }
 

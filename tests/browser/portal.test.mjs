@@ -140,6 +140,9 @@ test('web portal: login, jobs, audit', { timeout: TEST_TIMEOUT_MS }, async (t) =
       await byId('nav-monitoring').click();
       await byId('incidents-table').waitFor();
       await byId('incident-state-filter').selectOption('open');
+      // No Prometheus configured: the chart says so, the page works.
+      await byId('gpu-util-unavailable').waitFor();
+      assert.match(await byId('gpu-util-unavailable').textContent(), /no Prometheus configured/);
       await shot('monitoring');
     });
 

@@ -142,10 +142,23 @@ TEST(MonitoringE2E, PrometheusDiscoversScrapesAlertsAndGantryOpensAnEnrichedInci
   EXPECT_NE(forwarded.find("\"location_path\":\"dc1/hall-1/A01\""), std::string::npos) << forwarded;
   EXPECT_NE(forwarded.find("gpu/node-e2e:gpu1"), std::string::npos) << forwarded;
 
-  // The CLI shows it.
-  auto cli = RunGantry({"incident", "list", "--server", gantry.url(), "--token", gantry.token()});
+  // The CLI shows it and works it.
+  auto gantry_cli = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--server", gantry.url(), "--token", gantry.token()});
+    return RunGantry(args);
+  };
+  auto cli = gantry_cli({"incident", "list"});
   EXPECT_EQ(cli.status, 0) << cli.output;
   EXPECT_NE(cli.output.find("gpu/node-e2e:gpu1"), std::string::npos) << cli.output;
+  std::string id = std::to_string(incident["id"].as_int64());
+  cli = gantry_cli({"incident", "ack", id, "--note", "reseating the GPU"});
+  EXPECT_EQ(cli.status, 0) << cli.output;
+  cli = gantry_cli({"incident", "show", id});
+  EXPECT_EQ(cli.status, 0) << cli.output;
+  EXPECT_NE(cli.output.find("acknowledged"), std::string::npos) << cli.output;
+  EXPECT_NE(cli.output.find("dc1/hall-1/A01"), std::string::npos) << cli.output;
+  EXPECT_NE(cli.output.find("reseating the GPU"), std::string::npos) << cli.output;
+  EXPECT_EQ(gantry_cli({"incident", "ack", "999999"}).status, 4);  // not found
 
   // Gantry was started with these peers' URLs; the fixture used the ports on its first attempt.
   ASSERT_EQ(prom.prometheus_url(), "http://127.0.0.1:" + std::to_string(prom_port)) << prom.Logs();
@@ -185,6 +198,20 @@ TEST(MonitoringE2E, PrometheusDiscoversScrapesAlertsAndGantryOpensAnEnrichedInci
     EXPECT_EQ(series(gantry.token(), "count(up)"), 1u);    // operators query unchanged
     auto escape = gantry.Get("/api/v1/metrics/query?query=up%7Btenant%3D%22acme%22%7D", beta);
     EXPECT_EQ(escape.status, 400) << escape.Describe();
+    // The portal's GPU chart: a range query, scoped the same way.
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::string range = "/api/v1/metrics/query_range?query=avg%20by%20(Hostname)%20(DCGM_FI_DEV_GPU_UTIL)&start=" +
+                        std::to_string(now - 120) + "&end=" + std::to_string(now) + "&step=5";
+    auto acme_range = gantry.Get(range, acme);
+    ASSERT_EQ(acme_range.status, 200) << acme_range.Describe();
+    EXPECT_EQ(acme_range.Object()["data"].at("result").as_array().size(), 1u) << acme_range.body;
+    EXPECT_EQ(gantry.Get(range, beta).Object()["data"].at("result").as_array().size(), 0u);
+    EXPECT_EQ(gantry.Get("/api/v1/metrics/query_range?query=up", acme).status, 400);  // start/end/step required
+    auto q = RunGantry({"monitor", "query", "up", "--server", gantry.url(), "--token", acme});
+    EXPECT_EQ(q.status, 0) << q.output;
+    EXPECT_NE(q.output.find("\"tenant\": \"acme\""), std::string::npos) << q.output;
+    auto st = gantry_cli({"monitor", "status"});
+    EXPECT_NE(st.output.find("ok"), std::string::npos) << st.output;
 
     // Maintenance: the rack silences the node's alerts in Alertmanager; removing it ends that.
     auto state = [&] {
@@ -194,13 +221,14 @@ TEST(MonitoringE2E, PrometheusDiscoversScrapesAlertsAndGantryOpensAnEnrichedInci
       if (!v.is_array() || v.as_array().empty()) return std::string();
       return std::string(v.as_array()[0].at("status").at("state").as_string());
     };
-    auto sil = gantry.Post("/api/v1/monitoring/silences",
-                           json::serialize(json::object{{"ci", "rack/A01"}, {"minutes", 10}, {"comment", "e2e"}}));
-    ASSERT_EQ(sil.status, 201) << sil.Describe();
+    auto sil = gantry_cli({"monitor", "silence", "rack/A01", "--minutes", "10", "--comment", "e2e", "-o", "json"});
+    ASSERT_EQ(sil.status, 0) << sil.output;
+    int64_t sil_id = json::parse(sil.output).at("id").as_int64();
     EXPECT_TRUE(PromFixture::WaitFor([&] { return state() == "suppressed"; }, std::chrono::seconds(20)));
-    auto del = gantry.Delete("/api/v1/monitoring/silences/" + std::to_string(sil.Object()["id"].as_int64()),
-                             gantry.token());
-    EXPECT_EQ(del.status, 200) << del.Describe();
+    auto listed = gantry_cli({"monitor", "silences"});
+    EXPECT_NE(listed.output.find("rack/A01"), std::string::npos) << listed.output;
+    auto del = gantry_cli({"monitor", "unsilence", std::to_string(sil_id)});
+    EXPECT_EQ(del.status, 0) << del.output;
     EXPECT_TRUE(PromFixture::WaitFor([&] { return state() == "active"; }, std::chrono::seconds(20)));
   }
   agent.Signal(SIGTERM);

@@ -92,3 +92,38 @@ export function severityKind(severity: string): string {
 export function locationText(ctx: IncidentContext | undefined): string {
   return ctx?.location_path ? ctx.location_path.split('/').join(' / ') : '—';
 }
+
+// One series of a Prometheus range query: [[unix seconds, "value"], ...].
+export interface RangeSeries {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+
+interface RangeAnswer {
+  status: string;
+  data: { resultType: string; result: RangeSeries[] };
+}
+
+// A PromQL range query through Gantry (tenant users get their own series only).
+export async function queryRange(query: string, seconds: number, step: number, signal?: AbortSignal): Promise<RangeSeries[]> {
+  const end = Math.floor(Date.now() / 1000);
+  const r = await api<RangeAnswer>('/metrics/query_range', {
+    query: { query, start: end - seconds, end, step },
+    signal,
+  });
+  return r.data.result;
+}
+
+// SVG polyline points for values 0..max scaled into width x height (y grows downwards).
+export function sparkline(values: [number, string][], width: number, height: number, max = 100): string {
+  if (values.length === 0) return '';
+  const t0 = values[0][0];
+  const span = Math.max(1, values[values.length - 1][0] - t0);
+  return values
+    .map(([t, v]) => {
+      const x = ((t - t0) / span) * width;
+      const y = height - (Math.max(0, Math.min(max, Number(v))) / max) * height;
+      return `${x.toFixed(1)},${y.toFixed(1)}`;
+    })
+    .join(' ');
+}

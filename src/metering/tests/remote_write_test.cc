@@ -3,6 +3,9 @@
 // malformed and oversized bodies, on SQLite and PostgreSQL.
 #include <snappy.h>
 
+#include <atomic>
+#include <thread>
+
 #include "metering/remote_write.h"
 #include "metering/tests/test_util.h"
 #include "remote_write.pb.h"
@@ -116,6 +119,55 @@ TEST_P(RwFixture, MalformedAndOversizedBodiesAreRefusedAndCounted) {
   EXPECT_EQ(core::Code::kTooLarge, tl.error().code);
   EXPECT_EQ(1, rejected("too_large"));
   EXPECT_EQ(0, Total("acme"));
+}
+
+TEST_P(RwFixture, TheSeriesLogIsCompactedAndStillRemembersEverySeries) {
+  MakeTenant("acme");
+  rw_ = std::make_unique<RemoteWriteReceiver>(*service_, &metrics_, RemoteWriteOptions{.compact_every = 3});
+  auto series = [&](int pod, double v, int64_t ms) {
+    return S{{{"__name__", "gantry_gpu_used_seconds_total"}, {"tenant", "acme"}, {"gpu_model", "h100"},
+              {"pod", "p" + std::to_string(pod)}},
+             {{v, ms}}};
+  };
+  for (int i = 0; i < 10; ++i) ASSERT_OK(rw_->Receive(Body({series(i, 1, Ms(i))})));
+  auto rows = db_->Query("SELECT COUNT(*) FROM metering_series_log");
+  EXPECT_LE(rows->rows.at(0).Int(0), 3);
+  EXPECT_EQ(10'000, Total("acme"));
+  // After a restart every series is known: old samples replay, new ones count by their increase.
+  Restart();
+  rw_ = std::make_unique<RemoteWriteReceiver>(*service_, &metrics_, RemoteWriteOptions{.compact_every = 3});
+  std::vector<S> all;
+  for (int i = 0; i < 10; ++i) all.push_back(series(i, 1, Ms(i)));
+  auto r = rw_->Receive(Body(all));
+  ASSERT_OK(r);
+  EXPECT_EQ(10, r->replayed);
+  all.clear();
+  for (int i = 0; i < 10; ++i) all.push_back(series(i, 3, Ms(100 + i)));
+  ASSERT_OK(rw_->Receive(Body(all)));
+  EXPECT_EQ(30'000, Total("acme"));
+}
+
+TEST_P(RwFixture, ConcurrentRequestsAreGroupCommittedAndCountOnce) {
+  MakeTenant("acme");
+  // 8 threads: each sends its own pod's body twice; every body also races its twin.
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 8; ++i) {
+    bodies.push_back(Body({{{{"__name__", "gantry_gpu_used_seconds_total"}, {"tenant", "acme"},
+                             {"gpu_model", "h100"}, {"pod", "p" + std::to_string(i)}},
+                            {{1.0 + i, Ms(0)}, {2.0 + i, Ms(10)}}}}));
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      if (!rw_->Receive(bodies[t % 8])) ++failures;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(0, failures.load());
+  int64_t expected = 0;
+  for (int i = 0; i < 8; ++i) expected += (2 + i) * 1000;
+  EXPECT_EQ(expected, Total("acme"));
 }
 
 GANTRY_INSTANTIATE_BACKENDS(RwFixture);

@@ -41,7 +41,6 @@ CREATE TABLE usage_records (
   source TEXT NOT NULL,
   received_at BIGINT NOT NULL
 );
-CREATE INDEX usage_records_tenant ON usage_records(tenant_id, start_at);
 
 -- Records that were not counted, with the reason (unknown tenant, late, clock skew, ...).
 CREATE TABLE usage_quarantine (
@@ -75,13 +74,13 @@ CREATE TABLE usage_daily (
   PRIMARY KEY (tenant_id, project_id, sku, kind, bucket)
 );
 
--- Last counter value seen per remote-written series (hash of its sorted labels), written in the
--- transaction of the batch that advanced it.
-CREATE TABLE metering_series (
-  series TEXT PRIMARY KEY,
-  last_ts BIGINT NOT NULL,
-  last_value BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL
+-- Remote-write counter state: each committed group of requests appends the (series hash,
+-- timestamp, value) triples it advanced, packed and base64url-encoded; the latest triple of a
+-- series wins. Every 1000 rows a snapshot of every series replaces the log (same transaction).
+CREATE TABLE metering_series_log (
+  id {{pk}},
+  states TEXT NOT NULL,
+  created_at BIGINT NOT NULL
 );
 
 -- Allocations reported by lifecycle events (bare-metal leases, portal instances): usage is

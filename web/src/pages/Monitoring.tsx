@@ -11,7 +11,9 @@ import {
   locationText,
   noteIncident,
   peerStatus,
+  queryRange,
   resolveIncident,
+  sparkline,
   severityKind,
   type Incident,
   type IncidentState,
@@ -41,6 +43,42 @@ function Peers() {
   );
 }
 
+// Average GPU utilisation per node over the last hour, from Prometheus through Gantry's
+// tenant-safe query API (a tenant user sees their own nodes only).
+function GpuUtilisation() {
+  const q = usePolling(
+    (signal) => queryRange('avg by (Hostname) (DCGM_FI_DEV_GPU_UTIL)', 3600, 60, signal),
+    () => 60000,
+    [],
+  );
+  if (q.error) return <p className="muted small" data-testid="gpu-util-unavailable">GPU utilisation: {q.error.message}</p>;
+  if (!q.data) return null;
+  return (
+    <div data-testid="gpu-util">
+      <h2>GPU utilisation, last hour</h2>
+      {q.data.length === 0 && <p className="muted small">No GPU series.</p>}
+      <table className="table">
+        <tbody>
+          {q.data.slice(0, 50).map((s) => {
+            const last = s.values.length ? Number(s.values[s.values.length - 1][1]) : 0;
+            return (
+              <tr key={s.metric.Hostname ?? JSON.stringify(s.metric)}>
+                <td className="mono">{s.metric.Hostname ?? '—'}</td>
+                <td>
+                  <svg width="240" height="24" role="img" aria-label={`GPU utilisation of ${s.metric.Hostname}`}>
+                    <polyline fill="none" stroke="currentColor" strokeWidth="1.5" points={sparkline(s.values, 240, 24)} />
+                  </svg>
+                </td>
+                <td className="num">{last.toFixed(0)}%</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function IncidentList() {
   const [state, setState] = useState<IncidentState | ''>('');
   const list = usePolling((signal) => listIncidents(state, signal), () => POLL_MS, [state]);
@@ -64,6 +102,7 @@ function IncidentList() {
         </button>
       </div>
       <Peers />
+      <GpuUtilisation />
       <ErrorBox error={list.error} testid="incidents-error" />
       <table className="table" data-testid="incidents-table">
         <thead>
