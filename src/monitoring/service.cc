@@ -291,7 +291,6 @@ core::Result<IngestReport> Service::IngestAlertmanager(const core::RequestContex
     if (!unmapped.empty()) {
       std::string where = Label(unmapped[0]->alert.labels, "instance");
       std::string title = name + " (unmapped" + (where.empty() ? "" : ": " + where) + ")";
-      active.reserve(active.size() + 1);
       GANTRY_TRY(Incident* inc, open_incident(name, std::nullopt, title));
       int64_t id = inc->id;
       for (Parsed* p : unmapped) {
@@ -336,7 +335,6 @@ core::Result<IngestReport> Service::IngestAlertmanager(const core::RequestContex
         for (size_t k = 0; k < also.size(); ++k) title += (k ? ", " : "") + also[k];
         title += ")";
       }
-      active.reserve(active.size() + 1);
       GANTRY_TRY(Incident* inc, open_incident(name, common, title));
       int64_t id = inc->id;
       for (auto& [ci, list] : by_ci) {
@@ -350,7 +348,6 @@ core::Result<IngestReport> Service::IngestAlertmanager(const core::RequestContex
     }
     for (auto& [ci, list] : by_ci) {
       std::string title = name + " on " + list.front()->match->ci;
-      active.reserve(active.size() + 1);
       GANTRY_TRY(Incident* inc, open_incident(name, ci, title));
       int64_t id = inc->id;
       for (Parsed* p : list) {

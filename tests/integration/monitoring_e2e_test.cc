@@ -42,6 +42,14 @@ TEST(MonitoringE2E, PrometheusDiscoversScrapesAlertsAndGantryOpensAnEnrichedInci
   auto down = gantry.Get("/api/v1/monitoring/status").Object();
   EXPECT_NE(std::string(down["prometheus"].as_string()).find("unreachable"), std::string::npos);
   EXPECT_EQ(gantry.Get("/api/v1/metrics/query?query=up").status, 503);
+  // The webhook receiver over HTTP: bad bodies are clear 4xx problems and change nothing.
+  const std::string hook = "/api/v1/monitoring/alertmanager";
+  auto bad = gantry.Post(hook, "{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\"}]}");
+  EXPECT_EQ(bad.status, 400) << bad.Describe();
+  EXPECT_EQ(bad.Header("content-type"), "application/problem+json");
+  EXPECT_EQ(gantry.Post(hook, std::string(2 << 20, ' ')).status, 413);
+  EXPECT_EQ(gantry.Post(hook, "{}", "").status, 401);
+  EXPECT_EQ(gantry.Get("/api/v1/incidents").Object()["items"].as_array().size(), 0u);
 
   // The CMDB: dc1 > hall-1 > rack A01 > node-e2e (tenant acme, primary_ip 127.0.0.1) with two
   // GPUs whose uuid attributes match the agent's UUID labels.
