@@ -51,6 +51,9 @@ struct ServeFlags {
   int admission_lanes = 8;           // 0: one transaction per admission decision
   int admission_batch = 64;
   std::string reclaim_action = "requeue";
+  int bmc_timeout_ms = 10000;        // one request to a BMC
+  int bmc_connect_timeout_ms = 3000;
+  std::string ipmitool = "ipmitool";
   int metering_interval_s = 0;       // 0: no periodic metering.slurm_collect + metering.budgets
   int metering_late_window_h = 168;  // usage older than this is quarantined as late
   std::string currency = "USD";
@@ -130,6 +133,9 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
       }
     }
   }
+  po.bmc.timeout = std::chrono::milliseconds(f.bmc_timeout_ms);
+  po.bmc.connect_timeout = std::chrono::milliseconds(f.bmc_connect_timeout_ms);
+  po.ipmitool = f.ipmitool;
   po.monitoring.notify_webhooks = f.notify_webhooks;
   po.monitoring.targets.agent_port = f.agent_port;
   po.monitoring.prometheus_url = f.prometheus_url;
@@ -360,6 +366,12 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--kube-sync-interval", f->kube_sync_interval_s,
                   "Seconds between periodic tenancy.kube_sync jobs (0: off)")
       ->envname("GANTRY_KUBE_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--bmc-timeout-ms", f->bmc_timeout_ms, "Milliseconds one request to a BMC may take")
+      ->envname("GANTRY_BMC_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
+  cmd->add_option("--bmc-connect-timeout-ms", f->bmc_connect_timeout_ms, "Milliseconds to connect to a BMC")
+      ->envname("GANTRY_BMC_CONNECT_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
+  cmd->add_option("--ipmitool", f->ipmitool, "The ipmitool program for IPMI BMCs")
+      ->envname("GANTRY_IPMITOOL")->capture_default_str();
   cmd->add_option("--metering-interval", f->metering_interval_s,
                   "Seconds between periodic metering.slurm_collect (with --slurm-conf) and "
                   "metering.budgets jobs (0: off)")

@@ -11,6 +11,8 @@
 #include "cmdb/service.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "hardware/campaign.h"
+#include "hardware/service.h"
 #include "jobs/service.h"
 #include "metering/billing.h"
 #include "metering/remote_write.h"
@@ -39,6 +41,9 @@ struct PlatformOptions {
   tenancy::AdmissionBatching admission{.lanes = 0, .max_batch = 64};
   // What tenancy.reclaim does to the Slurm job of a reclaimed reservation: requeue|cancel|none.
   std::string reclaim_action = "requeue";
+  // BMC timeouts and the ipmitool program (gantry serve: --bmc-timeout-ms, --bmc-connect-timeout-ms).
+  hardware::DriverOptions bmc;
+  std::string ipmitool = "ipmitool";
   // Metering: late window, clock skew, currency (gantry serve: --metering-late-window, ...).
   metering::Options metering;
   // Monitoring: notification webhooks, agent port in the HTTP SD targets (gantry serve:
@@ -56,6 +61,8 @@ class Platform {
   jobs::Service& jobs() { return *jobs_; }
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
+  hardware::Service& hardware() { return *hardware_; }
+  hardware::CampaignService& campaigns() { return *campaigns_; }
   metering::Service& metering() { return *metering_; }
   metering::Billing& billing() { return *billing_; }
   metering::RemoteWriteReceiver& remote_write() { return *remote_write_; }
@@ -82,6 +89,8 @@ class Platform {
   std::unique_ptr<jobs::Service> jobs_;
   std::unique_ptr<tenancy::Service> tenancy_;
   std::unique_ptr<cmdb::Service> cmdb_;
+  std::unique_ptr<hardware::Service> hardware_;
+  std::unique_ptr<hardware::CampaignService> campaigns_;
   std::unique_ptr<metering::Service> metering_;
   std::unique_ptr<metering::Billing> billing_;
   std::unique_ptr<metering::RemoteWriteReceiver> remote_write_;
@@ -91,7 +100,7 @@ class Platform {
 std::string SigningKeyPath(const std::string& data_dir);
 
 // Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync,
-// tenancy.kube_sync).
+// tenancy.kube_sync, tenancy.reclaim, tenancy.usage_snapshot, hardware.*).
 void RegisterCoreJobTypes(Platform& platform);
 
 }  // namespace gantry::app
