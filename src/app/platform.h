@@ -22,6 +22,7 @@
 #include "monitoring/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
+#include "tenancy/kube_sync.h"
 #include "tenancy/slurm_sync.h"
 
 namespace gantry::app {
@@ -40,6 +41,12 @@ struct PlatformOptions {
   // image_dir defaults to DATA_DIR/images.
   lifecycle::Options lifecycle;
   lifecycle::PlaybookOptions playbooks;
+  // Kubernetes API server of the tenancy.kube_sync job (gantry serve: --kube-server, ...).
+  tenancy::KubeSyncConfig kube;
+  // Group commit of admission decisions (tenancy/admission.h); lanes 0: one transaction each.
+  tenancy::AdmissionBatching admission{.lanes = 0, .max_batch = 64};
+  // What tenancy.reclaim does to the Slurm job of a reclaimed reservation: requeue|cancel|none.
+  std::string reclaim_action = "requeue";
   // BMC timeouts and the ipmitool program (gantry serve: --bmc-timeout-ms, --bmc-connect-timeout-ms).
   hardware::DriverOptions bmc;
   std::string ipmitool = "ipmitool";
@@ -72,12 +79,16 @@ class Platform {
   const std::optional<audit::SigningKey>& key() const { return key_; }
   const core::Clock& clock() const { return core::SystemClock::Get(); }
   const tenancy::SlurmSyncConfig& slurm() const { return slurm_; }
+  const tenancy::KubeSyncConfig& kube() const { return kube_; }
+  const std::string& reclaim_action() const { return reclaim_action_; }
 
  private:
   Platform() = default;
   std::unique_ptr<store::Database> db_;
   std::optional<audit::SigningKey> key_;
   tenancy::SlurmSyncConfig slurm_;
+  tenancy::KubeSyncConfig kube_;
+  std::string reclaim_action_;
   core::MetricsRegistry metrics_;
   std::unique_ptr<audit::Service> audit_;
   std::unique_ptr<auth::Service> auth_;
@@ -100,7 +111,8 @@ std::string SigningKeyPath(const std::string& data_dir);
 // The NodeControl the lifecycle drives nodes' power and boot device with (the hardware module).
 std::unique_ptr<lifecycle::NodeControl> MakeNodeControl(Platform& platform);
 
-// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync, hardware.*).
+// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync,
+// tenancy.kube_sync, tenancy.reclaim, tenancy.usage_snapshot, hardware.*).
 void RegisterCoreJobTypes(Platform& platform);
 
 }  // namespace gantry::app
