@@ -88,6 +88,10 @@ core::Result<core::json::object> Service::RunOperation(jobs::JobContext& ctx, Op
     if (!found) return core::NotFound("node " + std::to_string(node_id) + " is gone");
     n = *found;
   }
+  if (n.job_id == job_id && !n.op) {
+    // This job already ended the operation (the process stopped before the job was recorded).
+    return core::json::object{{"node", n.name}, {"state", n.state}};
+  }
   if (n.job_id != job_id || n.op != std::string(rule.name)) {
     return core::FailedPrecondition("node " + n.name + " is no longer in this job's " + rule.name);
   }
