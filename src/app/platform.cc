@@ -109,6 +109,7 @@ void RegisterCoreJobTypes(Platform& platform) {
   meter_slurm.prefix = platform.slurm().prefix;
   metering::RegisterJobTypes(platform.job_types(), platform.metering(), platform.billing(),
                              meter_slurm);
+  monitoring::RegisterMaintenanceJobType(platform.job_types(), platform.monitoring().maintenance());
 }
 
 }  // namespace gantry::app
