@@ -32,6 +32,18 @@ core::Result<tenancy::Tenant> VisibleTenant(store::Tx& tx, const core::RequestCo
   return *t;
 }
 
+// Budgets of a tenant are changed by admins and by that tenant's own tenant-admins (a
+// tenant-admin elsewhere who is only a member here may not).
+core::Status CheckBudgetsWrite(const core::RequestContext& rc, const tenancy::Tenant& t) {
+  const auto& p = rc.principal;
+  if (p.auth_method == "system" || p.HasRole(core::Role::kAdmin)) return {};
+  for (const auto& m : p.tenants) {
+    if (m.tenant_id == t.id && m.role == core::Role::kTenantAdmin) return {};
+  }
+  return core::PermissionDenied("only admins and tenant-admins of tenant '" + t.slug +
+                                "' change its budgets");
+}
+
 core::Status Audit(const audit::Service& audit, store::Tx& tx, const core::RequestContext& rc,
                    const std::string& action, const std::string& type, const std::string& target,
                    const std::string& tenant, const core::json::object& details) {
@@ -516,6 +528,7 @@ core::Result<BudgetStatus> Billing::SetBudget(const core::RequestContext& rc,
   }
   GANTRY_TRY(auto tx, metering_.db().Begin());
   GANTRY_TRY(auto t, VisibleTenant(*tx, rc, tenant));
+  GANTRY_TRY_STATUS(CheckBudgetsWrite(rc, t));
   b.tenant_id = t.id;
   b.tenant = t.slug;
   b.project_id = 0;
@@ -543,6 +556,7 @@ core::Status Billing::DeleteBudget(const core::RequestContext& rc, const std::st
   GANTRY_TRY_STATUS(Require(rc, "budgets.write"));
   GANTRY_TRY(auto tx, metering_.db().Begin());
   GANTRY_TRY(auto t, VisibleTenant(*tx, rc, tenant));
+  GANTRY_TRY_STATUS(CheckBudgetsWrite(rc, t));
   GANTRY_TRY(auto list, Store::ListBudgets(*tx, t.id));
   if (std::none_of(list.begin(), list.end(), [&](const Budget& b) { return b.id == id; })) {
     return core::NotFound("no budget " + std::to_string(id) + " in tenant '" + t.slug + "'");

@@ -81,7 +81,7 @@ core::Result<std::shared_ptr<const std::set<std::string, std::less<>>>> Service:
 
 core::Result<IngestResult> Service::IngestInTx(store::Tx& tx, const std::string& source,
                                                const std::vector<UsageRecord>& records,
-                                               core::UnixNanos now) {
+                                               core::UnixNanos now, bool late_window) {
   IngestResult result;
   GANTRY_TRY(auto skus, SkuNames(tx, false));
   auto quarantine = [&](const UsageRecord& r, Reason reason, std::string detail) -> core::Status {
@@ -181,7 +181,7 @@ core::Result<IngestResult> Service::IngestInTx(store::Tx& tx, const std::string&
                                    "the month is invoiced; correct it with a credit note"));
       continue;
     }
-    if (r->end < now - options_.late_window) {
+    if (late_window && r->end < now - options_.late_window) {
       GANTRY_TRY_STATUS(quarantine(*r, Reason::kLate, "older than the late window"));
       continue;
     }
@@ -336,7 +336,7 @@ core::Result<IngestResult> Service::PostAllocationEvent(const core::RequestConte
       core::UnixNanos stop = std::max(e.time, open->billed_until);
       auto records = AllocationUsage(*open, tenant->slug, e.project.empty() ? "" : e.project,
                                      open->billed_until, stop);
-      GANTRY_TRY(auto r, IngestInTx(*tx, "lifecycle", records, now));
+      GANTRY_TRY(auto r, IngestInTx(*tx, "lifecycle", records, now, false));
       result = r;
       GANTRY_TRY_STATUS(Store::AdvanceAllocation(*tx, open->id, stop, stop));
     }
@@ -363,7 +363,7 @@ core::Status Service::CloseAllocations(store::Tx& tx, int64_t tenant_id, core::U
       if (p) project = p->slug;
     }
     auto records = AllocationUsage(a, tenant->slug, project, a.billed_until, until);
-    GANTRY_TRY(auto r, IngestInTx(tx, "lifecycle", records, now));
+    GANTRY_TRY(auto r, IngestInTx(tx, "lifecycle", records, now, false));
     result->accepted += r.accepted;
     result->duplicates += r.duplicates;
     result->quarantined += r.quarantined;

@@ -90,9 +90,11 @@ class Service {
       const std::function<core::Status(store::Tx&)>& extra = {});
   // Runs the ingest of `records` inside an open transaction (the invoice closes allocations
   // this way). Metrics are added by the caller after commit through CountResult.
+  // `late_window` false: records of any age are accepted (usage of lifecycle allocations, which
+  // is emitted when the allocation stops or its month is invoiced, however long it ran).
   core::Result<IngestResult> IngestInTx(store::Tx& tx, const std::string& source,
                                         const std::vector<UsageRecord>& records,
-                                        core::UnixNanos now);
+                                        core::UnixNanos now, bool late_window = true);
   void CountResult(const std::string& source, const IngestResult& r);
   // A body refused before any record was looked at (4xx): counted per source and reason.
   void CountRejected(const std::string& source, const std::string& reason);

@@ -149,6 +149,37 @@ test('web portal: login, jobs, audit', { timeout: TEST_TIMEOUT_MS }, async (t) =
       await shot('monitoring');
     });
 
+    await step('billing page', async () => {
+      await byId('nav-billing').click();
+      await byId('billing-page').waitFor();
+      if (!MOCK) {
+        // A tenant with metered usage: the draft invoice's lines and the cost chart show it.
+        const csrf = await page.evaluate(async () => (await (await fetch('/api/v1/whoami')).json()).csrf_token);
+        const post = (path, body) =>
+          page.evaluate(
+            async ([p, b, t]) =>
+              (await fetch(p, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': t }, body: JSON.stringify(b) })).status,
+            [path, body, csrf],
+          );
+        assert.equal(await post('/api/v1/tenants', { slug: 'acme' }), 201);
+        const now = new Date();
+        const start = new Date(now.getTime() - 2 * 3600_000).toISOString();
+        const end = new Date(now.getTime() - 3600_000).toISOString();
+        assert.equal(await post('/api/v1/metering/prices', { sku: 'gpu-h100-hour', unit_price_micros: 2_500_000, effective_from: '2020-01-01T00:00:00Z' }), 201);
+        assert.equal(
+          await post('/api/v1/metering/records', { records: [{ key: 'ui-1', tenant: 'acme', sku: 'gpu-h100-hour', quantity: 7_200_000, start, end }] }),
+          200,
+        );
+        await byId('nav-jobs').click();
+        await byId('nav-billing').click();
+        await byId('billing-total').waitFor();
+        assert.match(await byId('billing-total').textContent(), /5\.000000 USD/);
+        assert.match(await byId('billing-lines').textContent(), /gpu-h100-hour/);
+        assert.match(await byId('cost-by-sku').textContent(), /gpu-h100-hour/);
+      }
+      await shot('billing');
+    });
+
     await step('placeholder pages', async () => {
       await byId('nav-nodes').click();
       await byId('coming-soon').waitFor();

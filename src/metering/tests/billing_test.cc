@@ -219,6 +219,29 @@ TEST_P(BillingTest, BudgetsAlertAtThresholdsAndHardGpuBudgetsRefuseAdmission) {
   EXPECT_EQ(3, AuditCount("budget.alert"));
 }
 
+TEST_P(BillingTest, OnlyTheTenantsOwnTenantAdminsSetItsBudgets) {
+  MakeTenant("acme");
+  MakeTenant("globex");
+  auto acme = tenancy_->GetTenant(admin_, "acme").value();
+  auto globex = tenancy_->GetTenant(admin_, "globex").value();
+  core::RequestContext rc;
+  rc.principal.username = "mallory";
+  rc.principal.user_id = 77;
+  rc.principal.roles = {core::Role::kTenantMember};
+  rc.principal.auth_method = "token";
+  // tenant-admin of globex, only a member of acme.
+  rc.principal.tenants = {{globex.id, "globex", core::Role::kTenantAdmin},
+                          {acme.id, "acme", core::Role::kTenantMember}};
+  Budget b;
+  b.metric = "cost";
+  b.limit = 1'000'000;
+  EXPECT_EQ(core::Code::kPermissionDenied, billing_->SetBudget(rc, "acme", "", b).error().code);
+  ASSERT_OK(billing_->SetBudget(rc, "globex", "", b));
+  // Members read their tenant's budgets and invoices but issue nothing.
+  EXPECT_TRUE(billing_->Budgets(rc, "acme"));
+  EXPECT_EQ(core::Code::kPermissionDenied, billing_->Issue(rc, "acme", "2026-10").error().code);
+}
+
 GANTRY_INSTANTIATE_BACKENDS(BillingTest);
 
 }  // namespace

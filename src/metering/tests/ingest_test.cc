@@ -175,6 +175,30 @@ TEST_P(IngestTest, AllocationEventsMeterLeasesOnStopAndAtMonthEnd) {
   EXPECT_EQ(2, AuditCount("usage.allocation.start"));
 }
 
+TEST_P(IngestTest, ALongLeaseIsMeteredInFullWhenItStopsAndPerMonthWhenInvoiced) {
+  MakeTenant("acme");
+  AllocationEvent start{"l2-start", "acme", "", "node-9", "baremetal-node-hour", "start", 2,
+                        kNov10 - 40 * kNanosPerDay};  // Oct 1, 00:00
+  ASSERT_OK(service_->PostAllocationEvent(admin_, start));
+  // Invoicing October (on Nov 10) closes the lease's October: 31 days × 2 nodes.
+  Price p;
+  p.sku = "baremetal-node-hour";
+  p.unit_price_micros = 1'000'000;
+  ASSERT_OK(service_->AddPrice(admin_, p));
+  auto inv = billing_->Issue(admin_, "acme", "2026-10");
+  ASSERT_OK(inv);
+  EXPECT_EQ(31 * 24 * 2 * 1'000'000, inv->total_micros);
+  // The stop (Nov 10, 12:00) meters only November, though the lease began 40 days ago.
+  AllocationEvent stop = start;
+  stop.key = "l2-stop";
+  stop.event = "stop";
+  stop.time = clock_.Now();
+  auto r = service_->PostAllocationEvent(admin_, stop);
+  ASSERT_OK(r);
+  EXPECT_EQ(0, r->quarantined);
+  EXPECT_EQ((31 * 24 + 9 * 24 + 12) * 2 * 3'600'000LL, Total("acme", "baremetal-node-hour"));
+}
+
 GANTRY_INSTANTIATE_BACKENDS(IngestTest);
 
 }  // namespace

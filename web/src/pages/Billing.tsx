@@ -32,7 +32,7 @@ function Bars({ title, rows, unit, testid }: { title: string; rows: [string, num
         {rows.map(([label, v], i) => (
           <g key={label} transform={`translate(0, ${i * 26})`}>
             <text x="0" y="16" fontSize="12">{label || '(tenant)'}</text>
-            <rect x="160" y="4" height="16" width={`${Math.max(0.5, (v / max) * 55)}%`} fill="#3b82f6" rx="2" />
+            <rect x="160" y="4" height="16" width={`${Math.max(0.5, (v / max) * 42)}%`} fill="#3b82f6" rx="2" />
             <text x="98%" y="16" fontSize="12" textAnchor="end">{unit(v)}</text>
           </g>
         ))}
@@ -133,7 +133,7 @@ export function BillingPage() {
       <h2>Lines</h2>
       <table className="table" data-testid="billing-lines">
         <thead>
-          <tr><th>Project</th><th>SKU</th><th>Policy</th><th>Quantity</th><th>Unit price µ</th><th>Discount</th><th>Amount</th></tr>
+          <tr><th>Project</th><th>SKU</th><th>Policy</th><th>Quantity</th><th>Unit price (micro)</th><th>Discount</th><th>Amount</th></tr>
         </thead>
         <tbody>
           {lines.map((l) => (
