@@ -42,6 +42,9 @@ struct ServeFlags {
   std::string slurm_conf;            // empty: the tools' default (SLURM_CONF or /etc/slurm)
   std::string slurm_policy = "report";
   int slurm_sync_interval_s = 0;     // 0: no periodic tenancy.slurm_sync
+  int bmc_timeout_ms = 10000;        // one request to a BMC
+  int bmc_connect_timeout_ms = 3000;
+  std::string ipmitool = "ipmitool";
   int metering_interval_s = 0;       // 0: no periodic metering.slurm_collect + metering.budgets
   int metering_late_window_h = 168;  // usage older than this is quarantined as late
   std::string currency = "USD";
@@ -103,6 +106,9 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   po.metering.currency = f.currency;
   po.slurm.default_policy =
       f.slurm_policy == "repair" ? slurm::DriftPolicy::kRepair : slurm::DriftPolicy::kReport;
+  po.bmc.timeout = std::chrono::milliseconds(f.bmc_timeout_ms);
+  po.bmc.connect_timeout = std::chrono::milliseconds(f.bmc_connect_timeout_ms);
+  po.ipmitool = f.ipmitool;
   po.monitoring.notify_webhooks = f.notify_webhooks;
   po.monitoring.targets.agent_port = f.agent_port;
   po.monitoring.prometheus_url = f.prometheus_url;
@@ -302,6 +308,12 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--slurm-sync-interval", f->slurm_sync_interval_s,
                   "Seconds between periodic tenancy.slurm_sync jobs (0: off)")
       ->envname("GANTRY_SLURM_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--bmc-timeout-ms", f->bmc_timeout_ms, "Milliseconds one request to a BMC may take")
+      ->envname("GANTRY_BMC_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
+  cmd->add_option("--bmc-connect-timeout-ms", f->bmc_connect_timeout_ms, "Milliseconds to connect to a BMC")
+      ->envname("GANTRY_BMC_CONNECT_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
+  cmd->add_option("--ipmitool", f->ipmitool, "The ipmitool program for IPMI BMCs")
+      ->envname("GANTRY_IPMITOOL")->capture_default_str();
   cmd->add_option("--metering-interval", f->metering_interval_s,
                   "Seconds between periodic metering.slurm_collect (with --slurm-conf) and "
                   "metering.budgets jobs (0: off)")

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/crypto.h"
+#include "hardware/fanout_jobs.h"
+#include "hardware/inventory.h"
 #include "jobs/worker.h"
 #include "metering/jobs.h"
 #include "store/migrate.h"
@@ -46,8 +49,19 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   });
   if (o.migrate) {
     GANTRY_TRY_STATUS(p->cmdb_->Init());
+    GANTRY_TRY_STATUS(hardware::EnsureInventoryTypes(*p->cmdb_));
     GANTRY_TRY_STATUS(p->metering_->Init());
   }
+  // BMC credentials are sealed under a key of their own in the data directory (created on first
+  // use, 0600); without a data directory to hold it (offline admin commands) a throw-away key is
+  // used, and those commands never touch BMCs.
+  auto box = hardware::CredentialBox::Open(hardware::CredentialKeyPath(o.data_dir), o.require_key);
+  if (!box && o.require_key) return box.error();
+  if (!box) box = hardware::CredentialBox::FromKey(core::RandomBytes(32));
+  p->hardware_ = std::make_unique<hardware::Service>(
+      *p->db_, *p->audit_, clock, std::move(*box),
+      std::make_shared<hardware::RealDriverFactory>(o.bmc, o.ipmitool));
+  p->campaigns_ = std::make_unique<hardware::CampaignService>(*p->hardware_, *p->cmdb_, *p->jobs_);
   p->monitoring_ = std::make_unique<monitoring::Service>(*p->db_, *p->audit_, *p->cmdb_, clock, o.monitoring);
   RegisterCoreJobTypes(*p);
   return p;
@@ -104,6 +118,8 @@ void RegisterCoreJobTypes(Platform& platform) {
       true});
 
   tenancy::RegisterSlurmSyncJobType(platform.job_types(), platform.db(), platform.slurm());
+  hardware::RegisterFanOutJobTypes(platform.job_types(), platform.hardware(), platform.cmdb());
+  platform.campaigns().RegisterJobType(platform.job_types());
   metering::SlurmSourceConfig meter_slurm;
   meter_slurm.client = platform.slurm().client;
   meter_slurm.prefix = platform.slurm().prefix;

@@ -11,6 +11,8 @@
 #include "cmdb/service.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "hardware/campaign.h"
+#include "hardware/service.h"
 #include "jobs/service.h"
 #include "metering/billing.h"
 #include "metering/remote_write.h"
@@ -32,6 +34,9 @@ struct PlatformOptions {
   // Slurm connection and policy of the tenancy.slurm_sync job and the Slurm routes (gantry
   // serve: --slurm-conf, --slurm-policy).
   tenancy::SlurmSyncConfig slurm;
+  // BMC timeouts and the ipmitool program (gantry serve: --bmc-timeout-ms, --bmc-connect-timeout-ms).
+  hardware::DriverOptions bmc;
+  std::string ipmitool = "ipmitool";
   // Metering: late window, clock skew, currency (gantry serve: --metering-late-window, ...).
   metering::Options metering;
   // Monitoring: notification webhooks, agent port in the HTTP SD targets (gantry serve:
@@ -49,6 +54,8 @@ class Platform {
   jobs::Service& jobs() { return *jobs_; }
   cmdb::Service& cmdb() { return *cmdb_; }
   tenancy::Service& tenancy() { return *tenancy_; }
+  hardware::Service& hardware() { return *hardware_; }
+  hardware::CampaignService& campaigns() { return *campaigns_; }
   metering::Service& metering() { return *metering_; }
   metering::Billing& billing() { return *billing_; }
   metering::RemoteWriteReceiver& remote_write() { return *remote_write_; }
@@ -71,6 +78,8 @@ class Platform {
   std::unique_ptr<jobs::Service> jobs_;
   std::unique_ptr<tenancy::Service> tenancy_;
   std::unique_ptr<cmdb::Service> cmdb_;
+  std::unique_ptr<hardware::Service> hardware_;
+  std::unique_ptr<hardware::CampaignService> campaigns_;
   std::unique_ptr<metering::Service> metering_;
   std::unique_ptr<metering::Billing> billing_;
   std::unique_ptr<metering::RemoteWriteReceiver> remote_write_;
@@ -79,7 +88,7 @@ class Platform {
 
 std::string SigningKeyPath(const std::string& data_dir);
 
-// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync).
+// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync, hardware.*).
 void RegisterCoreJobTypes(Platform& platform);
 
 }  // namespace gantry::app

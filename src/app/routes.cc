@@ -4,7 +4,9 @@
 #include "auth/http_api.h"
 #include "cmdb/http_api.h"
 #include "core/embedded.h"
+#include "hardware/http_api.h"
 #include "jobs/http_api.h"
+#include "jobs/worker.h"
 #include "metering/http_api.h"
 #include "metering/remote_write.h"
 #include "monitoring/http_api.h"
@@ -64,6 +66,10 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   tenancy::RegisterSlurmRoutes(router, platform.tenancy(), platform.jobs(), platform.slurm());
   cmdb::RegisterRoutes(router, platform.cmdb());
   cmdb::RegisterImportRoutes(router, platform.cmdb());
+  hardware::RegisterRoutes(router, platform.hardware(), platform.cmdb(), platform.jobs(),
+                           platform.campaigns(), [workers = options.workers] {
+                             if (workers) workers->Poke();
+                           });
   metering::RegisterRoutes(router, platform.metering(), platform.billing());
   metering::RegisterRemoteWriteRoutes(router, platform.remote_write());
 }

@@ -50,6 +50,14 @@ const std::vector<PolicyRule>& PolicyTable() {
       {"tenants.members", {Role::kAdmin, Role::kTenantAdmin}},
       {"quotas.write", {Role::kAdmin}},
       {"quotas.reserve", {Role::kAdmin, Role::kOperator, Role::kTenantAdmin, Role::kTenantMember}},
+      // Hardware control: BMC records (credentials are never returned), node operations through
+      // the BMCs (power status, SEL and health are reads), firmware campaigns.
+      {"bmcs.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
+      {"bmcs.write", {Role::kAdmin}},
+      {"nodes.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
+      {"nodes.control", {Role::kAdmin, Role::kOperator}},
+      {"firmware.read", {Role::kAdmin, Role::kOperator, Role::kAuditor, Role::kViewer}},
+      {"firmware.write", {Role::kAdmin, Role::kOperator}},
       // Metering and billing: operators (and agents with operator tokens) post usage; everyone
       // reads usage, prices, invoices and budgets of the tenants they see; admins set prices and
       // discounts and issue invoices; tenant-admins set their own tenant's budgets.

@@ -6,6 +6,7 @@
 //   audit                            commands_audit.cc
 //   tenant, project, quota           commands_tenancy.cc
 //   ci, change                       commands_cmdb.cc
+//   bmc, node, firmware              commands_hardware.cc
 //   incident, monitor                commands_monitoring.cc
 #pragma once
 
@@ -28,6 +29,7 @@ void RegisterJobCommands(CLI::App& app, IoPtr io);    // jobs list|show|cancel|r
 void RegisterAuditCommands(CLI::App& app, IoPtr io);  // audit search
 void RegisterTenancyCommands(CLI::App& app, IoPtr io);  // tenant ..., project ..., quota ...
 void RegisterCmdbCommands(CLI::App& app, IoPtr io);   // ci ..., change ...
+void RegisterHardwareCommands(CLI::App& app, IoPtr io);  // bmc ..., node power|boot|..., firmware ...
 void RegisterMeteringCommands(CLI::App& app, IoPtr io);  // usage, price, invoice, budget
 void RegisterMonitoringCommands(CLI::App& app, IoPtr io);  // incident ..., monitor ...
 

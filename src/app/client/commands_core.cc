@@ -339,6 +339,7 @@ void RegisterCommands(CLI::App& app, IoPtr io) {
   RegisterAuditCommands(app, io);
   RegisterTenancyCommands(app, io);
   RegisterCmdbCommands(app, io);
+  RegisterHardwareCommands(app, io);
   RegisterMeteringCommands(app, io);
   RegisterMonitoringCommands(app, io);
 }
