@@ -209,6 +209,21 @@ core::Result<std::vector<CriticalAlert>> Maintenance::NewCriticalAlertsSince(con
   return out;
 }
 
+core::Status Maintenance::ServersQuietSince(const std::vector<std::string>& server_names, core::UnixNanos since) {
+  auto rc = core::RequestContext::System("maintenance");
+  std::vector<int64_t> ids;
+  for (const auto& name : server_names) {
+    auto ci = cmdb_.GetCi(rc, "server/" + name);
+    if (ci) ids.push_back(ci->id);
+  }
+  GANTRY_TRY(auto alerts, NewCriticalAlertsSince(rc, ids, since));
+  if (alerts.empty()) return {};
+  const auto& a = alerts.front();
+  return core::FailedPrecondition(std::to_string(alerts.size()) + " new critical alert(s) since " +
+                                  core::FormatRfc3339(since) + ", first " + a.alertname + " on " + a.ci +
+                                  " at " + core::FormatRfc3339(a.starts_at));
+}
+
 void RegisterMaintenanceJobType(jobs::Registry& registry, Maintenance& maintenance) {
   registry.Add(jobs::JobType{
       kMaintenanceJobType,

@@ -74,6 +74,11 @@ class Maintenance {
                                                                   const std::vector<int64_t>& ci_ids,
                                                                   core::UnixNanos since);
 
+  // The firmware campaign's alert gate (hardware::CampaignService::SetAlertGate): servers by CMDB
+  // name; kFailedPrecondition naming the first new critical alert, kUnavailable when it cannot
+  // tell. Servers without a CI are skipped.
+  core::Status ServersQuietSince(const std::vector<std::string>& server_names, core::UnixNanos since);
+
  private:
   core::Result<MaintenanceReport> SetStatus(const core::RequestContext& rc, const std::vector<std::string>& refs,
                                             const std::string& status);

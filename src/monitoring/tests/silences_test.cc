@@ -225,6 +225,12 @@ TEST_F(SilencesTest, MaintenanceWaitsForAnAlertmanagerThatIsDown) {
   EXPECT_EQ(alerts->at(0).source, "alertmanager");
   EXPECT_EQ(maintenance.NewCriticalAlertsSince(op_, {node1}, core::SystemClock::Get().Now() + 60'000'000'000)->size(), 0u);
   EXPECT_EQ(maintenance.NewCriticalAlertsSince(op_, {node2}, t0)->size(), 1u);
+  // The same through the firmware campaign's gate (server names).
+  auto gate = maintenance.ServersQuietSince({"node-01", "node-03"}, t0);
+  ASSERT_FALSE(gate);
+  EXPECT_EQ(gate.error().code, core::Code::kFailedPrecondition);
+  EXPECT_NE(gate.error().message.find("GpuXid on server/node-01"), std::string::npos) << gate.error().message;
+  EXPECT_TRUE(maintenance.ServersQuietSince({"node-03"}, t0));
 
   auto left = maintenance.Leave(op_, {"server/node-01", "server/node-03"});
   ASSERT_TRUE(left) << left.error().message;
