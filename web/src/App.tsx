@@ -5,6 +5,7 @@ import { LoginPage } from './pages/Login';
 import { JobsPage } from './pages/Jobs';
 import { AuditPage } from './pages/Audit';
 import { CmdbPage } from './pages/cmdb/Cmdb';
+import { TenantsPage } from './pages/tenants/Tenants';
 import { ComingSoon } from './pages/ComingSoon';
 import { BillingPage } from './pages/Billing';
 import { MonitoringPage } from './pages/Monitoring';
@@ -23,7 +24,7 @@ export const NAV: NavItem[] = [
   { key: 'cmdb', label: 'CMDB' },
   { key: 'nodes', label: 'Nodes', soon: 'Node lifecycle: provisioning, cordon/drain, health and maintenance.' },
   { key: 'monitoring', label: 'Monitoring' },
-  { key: 'tenants', label: 'Tenants', soon: 'Tenants, projects, quotas and memberships.' },
+  { key: 'tenants', label: 'Tenants' },
   { key: 'billing', label: 'Billing' },
 ];
 
@@ -87,6 +88,7 @@ function Shell({ me, onLogout }: { me: WhoAmI; onLogout: () => void }) {
   if (section === 'jobs') page = <JobsPage me={me} jobId={route[1]} />;
   else if (section === 'audit') page = <AuditPage />;
   else if (section === 'cmdb') page = <CmdbPage me={me} route={route.slice(1)} />;
+  else if (section === 'tenants') page = <TenantsPage me={me} route={route.slice(1)} />;
   else if (section === 'billing') page = <BillingPage />;
   else if (section === 'monitoring') page = <MonitoringPage me={me} route={route.slice(1)} />;
   else if (item?.soon) page = <ComingSoon title={item.label} what={item.soon} />;
