@@ -5,6 +5,9 @@
 #
 #   bench/tenancy/run.sh [BUILD_DIR] [SECONDS] [CLIENTS]
 #
+# Environment: BACKENDS ("sqlite postgres"), MODES ("alone batched"), BENCH_ARGS (passed on to
+# gantry_admission_bench, e.g. "--lanes 4 --tenants 200").
+#
 # BUILD_DIR must be configured with -DGANTRY_BUILD_BENCH=ON (default: build). PostgreSQL runs
 # with its durable defaults (fsync on, synchronous_commit on) in a throw-away directory; SQLite
 # uses Gantry's own settings (WAL, synchronous=FULL). Each run starts from a fresh database.
@@ -35,8 +38,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
   "-p $PORT -k $T/pgrun -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB" start)
 
 n=0
-for backend in sqlite postgres; do
-  for mode in alone batched; do
+for backend in ${BACKENDS:-sqlite postgres}; do
+  for mode in ${MODES:-alone batched}; do
     n=$((n + 1))
     if [ $backend = sqlite ]; then
       URL="sqlite:$T/adm$n.db"
@@ -44,7 +47,7 @@ for backend in sqlite postgres; do
       $PG_BIN/createdb -h 127.0.0.1 -p "$PORT" -U postgres "adm$n"
       URL="postgresql://postgres@127.0.0.1:$PORT/adm$n"
     fi
-    "$BIN" --db "$URL" --mode $mode --clients "$CLIENTS" --seconds "$SECS" | tee -a "$T/results.log"
+    "$BIN" --db "$URL" --mode $mode --clients "$CLIENTS" --seconds "$SECS" ${BENCH_ARGS:-} | tee -a "$T/results.log"
   done
 done
 echo "== load average $(cut -d' ' -f1-3 /proc/loadavg)"
