@@ -8,6 +8,7 @@ import { CmdbPage } from './pages/cmdb/Cmdb';
 import { TenantsPage } from './pages/tenants/Tenants';
 import { ComingSoon } from './pages/ComingSoon';
 import { BillingPage } from './pages/Billing';
+import { HardwarePage } from './pages/Hardware';
 import { MonitoringPage } from './pages/Monitoring';
 
 type AuthState = { status: 'loading' } | { status: 'anon' } | { status: 'authed'; me: WhoAmI };
@@ -22,6 +23,7 @@ export const NAV: NavItem[] = [
   { key: 'jobs', label: 'Jobs' },
   { key: 'audit', label: 'Audit' },
   { key: 'cmdb', label: 'CMDB' },
+  { key: 'hardware', label: 'Hardware' },
   { key: 'nodes', label: 'Nodes', soon: 'Node lifecycle: provisioning, cordon/drain, health and maintenance.' },
   { key: 'monitoring', label: 'Monitoring' },
   { key: 'tenants', label: 'Tenants' },
@@ -90,6 +92,7 @@ function Shell({ me, onLogout }: { me: WhoAmI; onLogout: () => void }) {
   else if (section === 'cmdb') page = <CmdbPage me={me} route={route.slice(1)} />;
   else if (section === 'tenants') page = <TenantsPage me={me} route={route.slice(1)} />;
   else if (section === 'billing') page = <BillingPage />;
+  else if (section === 'hardware') page = <HardwarePage me={me} />;
   else if (section === 'monitoring') page = <MonitoringPage me={me} route={route.slice(1)} />;
   else if (item?.soon) page = <ComingSoon title={item.label} what={item.soon} />;
   else
