@@ -41,6 +41,8 @@ TEST_P(NodesTest, CommissionDeployReleaseWalksTheStateMachine) {
   EXPECT_EQ("ready", srv->attrs.at("lifecycle").as_string());
   ASSERT_OK(cmdb_.GetCi(admin_, "nic/gpu-01:eth0"));
   ASSERT_OK(cmdb_.GetCi(admin_, "storage_volume/gpu-01:nvme0n1"));
+  // The worker records the job's end just after the node's.
+  for (int i = 0; i < 400 && JobOf(*started->job_id).state == jobs::kRunning; ++i) std::this_thread::sleep_for(25ms);
   EXPECT_EQ(jobs::kSucceeded, JobOf(*started->job_id).state);
 
   OpRequest deploy;
