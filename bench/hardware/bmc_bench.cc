@@ -29,7 +29,7 @@ namespace {
 
 struct Args {
   std::string ports;
-  std::string db = "sqlite::memory:";
+  std::string db;  // required: a file database (sqlite:PATH) or PostgreSQL URL
   int timeout_ms = 2000;
   int concurrency = 1000;
   int reconcile = 0;  // nodes whose inventory is also reconciled into the CMDB
@@ -80,9 +80,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (a.ports.empty()) {
-    std::cerr << "usage: gantry_bmc_bench --ports FILE [--timeout-ms MS] [--concurrency N] [--reconcile N] "
-                 "[--paths-out FILE] [--db URL]\n";
+  if (a.ports.empty() || a.db.empty()) {
+    std::cerr << "usage: gantry_bmc_bench --ports FILE --db URL [--timeout-ms MS] [--concurrency N] [--reconcile N] "
+                 "[--paths-out FILE]\n";
     return 2;
   }
   std::ifstream in(a.ports);

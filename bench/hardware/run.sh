@@ -12,14 +12,17 @@
 set -eu
 BUILD=${1:?build dir}; COUNT=${2:-1000}; LAT=${3:-50}; DEAD=${4:-0.02}; TIMEOUT=${5:-2000}; SAMPLE=${6:-20}
 HERE=$(cd "$(dirname "$0")" && pwd); SRC=$(cd "$HERE/../.." && pwd)
-RUN=$(mktemp -d); trap 'kill $SIM 2>/dev/null; rm -rf $RUN' EXIT INT TERM
+RUN=$(mktemp -d); SIM=
+trap 'kill $SIM 2>/dev/null; rm -rf $RUN' EXIT
+trap 'exit 130' INT TERM
 /usr/bin/python3 "$SRC/tests/redfish/redfish_sim.py" --mockup "$SRC/tests/data/redfish-mockups/dmtf-public-rackmount1" \
   --count "$COUNT" --latency-ms "$LAT" --dead-fraction "$DEAD" --ports-file "$RUN/ports.json" 2>"$RUN/sim.log" &
 SIM=$!
 while [ ! -f "$RUN/ports.json" ]; do sleep 0.2; done
 echo "# $COUNT BMCs, ${LAT} ms latency, dead fraction $DEAD, timeout ${TIMEOUT} ms"
-"$BUILD/bench/hardware/gantry_bmc_bench" --ports "$RUN/ports.json" --timeout-ms "$TIMEOUT" --concurrency 1000 \
-  --paths-out "$RUN/paths.txt" | tee "$RUN/gantry.jsonl"
+"$BUILD/bench/hardware/gantry_bmc_bench" --ports "$RUN/ports.json" --db "sqlite:$RUN/bench.db" --timeout-ms "$TIMEOUT" --concurrency 1000 \
+  --paths-out "$RUN/paths.txt" > "$RUN/gantry.jsonl"
+cat "$RUN/gantry.jsonl"
 python3 -c "import json;[print(e['port'], int(e['dead'])) for e in json.load(open('$RUN/ports.json'))]" > "$RUN/ports.txt"
 SECS=$(python3 -c "print($TIMEOUT/1000)")
 T0=$(date +%s.%N)

@@ -19,6 +19,7 @@
 #include "http/static_files.h"
 #include "jobs/worker.h"
 #include "metering/jobs.h"
+#include "tenancy/usage.h"
 
 namespace gantry::app {
 
@@ -42,6 +43,14 @@ struct ServeFlags {
   std::string slurm_conf;            // empty: the tools' default (SLURM_CONF or /etc/slurm)
   std::string slurm_policy = "report";
   int slurm_sync_interval_s = 0;     // 0: no periodic tenancy.slurm_sync
+  std::string kube_server;           // empty: no Kubernetes enforcement
+  std::string kube_token_file;
+  std::string kube_ca_file;
+  int kube_sync_interval_s = 0;      // 0: no periodic tenancy.kube_sync
+  int usage_snapshot_interval_s = 300;  // 0: no periodic tenancy.usage_snapshot
+  int admission_lanes = 8;           // 0: one transaction per admission decision
+  int admission_batch = 64;
+  std::string reclaim_action = "requeue";
   int bmc_timeout_ms = 10000;        // one request to a BMC
   int bmc_connect_timeout_ms = 3000;
   std::string ipmitool = "ipmitool";
@@ -100,12 +109,30 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   PlatformOptions po;
   po.db_url = f.db;
   po.data_dir = f.data_dir;
-  po.pool_size = std::max(8, f.workers + 8);
+  po.pool_size = std::max(8, f.workers + 8) + f.admission_lanes;
   if (!f.slurm_conf.empty()) po.slurm.client.env["SLURM_CONF"] = f.slurm_conf;
   po.metering.late_window = int64_t{f.metering_late_window_h} * 3600 * core::kNanosPerSecond;
   po.metering.currency = f.currency;
   po.slurm.default_policy =
       f.slurm_policy == "repair" ? slurm::DriftPolicy::kRepair : slurm::DriftPolicy::kReport;
+  po.slurm.enabled = !f.slurm_conf.empty() || f.slurm_sync_interval_s > 0;
+  po.admission = {.lanes = f.admission_lanes, .max_batch = f.admission_batch};
+  po.reclaim_action = f.reclaim_action;
+  if (!f.kube_server.empty()) {
+    if (f.kube_server.rfind("https://", 0) != 0 && f.kube_server.rfind("http://", 0) != 0) {
+      Fail(kExitUsage, "--kube-server must be an http(s):// URL");
+    }
+    po.kube.client.server = f.kube_server;
+    po.kube.client.ca_file = f.kube_ca_file;
+    if (!f.kube_token_file.empty()) {
+      std::ifstream in(f.kube_token_file);
+      if (!in) Fail(kExitUsage, "cannot read --kube-token-file '" + f.kube_token_file + "'");
+      std::getline(in, po.kube.client.token);
+      if (po.kube.client.token.empty() || po.kube.client.token.size() > 16384) {
+        Fail(kExitUsage, "--kube-token-file '" + f.kube_token_file + "' holds no usable token");
+      }
+    }
+  }
   po.bmc.timeout = std::chrono::milliseconds(f.bmc_timeout_ms);
   po.bmc.connect_timeout = std::chrono::milliseconds(f.bmc_connect_timeout_ms);
   po.ipmitool = f.ipmitool;
@@ -193,20 +220,24 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
     while (!stop_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping.load(); })) {
       lock.unlock();
       if (auto st = p.cmdb().Sync(); !st) spdlog::warn("cmdb graph sync failed: {}", st.error().message);
+      // CIs entering or leaving maintenance: the silences follow (monitoring/maintenance.h).
+      auto m = monitoring::EnqueueMaintenanceSyncIfPending(p.monitoring().maintenance(), p.jobs());
+      if (!m) spdlog::warn("maintenance silence check failed: {}", m.error().message);
+      else if (*m) workers.Poke();
       lock.lock();
     }
   });
-  // Periodic Slurm reconcile: enqueues tenancy.slurm_sync unless one is still queued or running.
-  std::thread slurm_sync([&] {
-    if (f.slurm_sync_interval_s <= 0) return;
+  // Periodic reconcile of an engine: enqueues its sync job unless one is queued or running.
+  auto periodic_sync = [&](const char* type, int interval_s) {
+    if (interval_s <= 0) return;
     std::unique_lock lock(stop_mu);
-    while (!stop_cv.wait_for(lock, std::chrono::seconds(f.slurm_sync_interval_s),
+    while (!stop_cv.wait_for(lock, std::chrono::seconds(interval_s),
                              [&] { return stopping.load(); })) {
       lock.unlock();
       bool busy = false;
       for (const char* state : {jobs::kQueued, jobs::kRunning}) {
         jobs::ListFilter lf;
-        lf.type = tenancy::kSlurmSyncJobType;
+        lf.type = type;
         lf.state = state;
         lf.limit = 1;
         auto l = p.jobs().List(core::RequestContext::System(), lf);
@@ -214,13 +245,17 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
       }
       if (!busy) {
         auto j = p.jobs().Enqueue(core::RequestContext::System(),
-                                  jobs::NewJob{tenancy::kSlurmSyncJobType, {}, 3, std::nullopt});
-        if (!j) spdlog::warn("cannot enqueue the Slurm sync: {}", j.error().message);
+                                  jobs::NewJob{type, {}, 3, std::nullopt});
+        if (!j) spdlog::warn("cannot enqueue {}: {}", type, j.error().message);
         else workers.Poke();
       }
       lock.lock();
     }
-  });
+  };
+  std::thread slurm_sync([&] { periodic_sync(tenancy::kSlurmSyncJobType, f.slurm_sync_interval_s); });
+  std::thread kube_sync([&] { periodic_sync(tenancy::kKubeSyncJobType, f.kube_sync_interval_s); });
+  std::thread usage_snapshot(
+      [&] { periodic_sync(tenancy::kUsageSnapshotJobType, f.usage_snapshot_interval_s); });
   // Periodic metering: Slurm accounting collection and budget evaluation (alerts, holds).
   std::thread metering_timer([&] {
     if (f.metering_interval_s <= 0) return;
@@ -257,6 +292,8 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
   checkpointer.join();
   cmdb_sync.join();
   slurm_sync.join();
+  kube_sync.join();
+  usage_snapshot.join();
   metering_timer.join();
   if (auto st = p.audit().Checkpoint(); !st) spdlog::warn("final audit checkpoint failed: {}", st.error().message);
   pthread_kill(watcher.native_handle(), SIGTERM);
@@ -304,6 +341,35 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--slurm-sync-interval", f->slurm_sync_interval_s,
                   "Seconds between periodic tenancy.slurm_sync jobs (0: off)")
       ->envname("GANTRY_SLURM_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--admission-lanes", f->admission_lanes,
+                  "Admission decisions made concurrently in batches (group commit); 0: one "
+                  "transaction per decision")
+      ->envname("GANTRY_ADMISSION_LANES")->check(CLI::Range(0, 256))->capture_default_str();
+  cmd->add_option("--admission-batch", f->admission_batch,
+                  "Most admission decisions per batch transaction")
+      ->envname("GANTRY_ADMISSION_BATCH")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--usage-snapshot-interval", f->usage_snapshot_interval_s,
+                  "Seconds between tenancy.usage_snapshot jobs (quota, reserved, used per tenant "
+                  "over time; 0: off)")
+      ->envname("GANTRY_USAGE_SNAPSHOT_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
+  cmd->add_option("--reclaim-action", f->reclaim_action,
+                  "What happens to the Slurm job of a reservation reclaimed for its cohort's "
+                  "owner: requeue, cancel or none")
+      ->envname("GANTRY_RECLAIM_ACTION")->check(CLI::IsMember({"requeue", "cancel", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--kube-server", f->kube_server,
+                  "Kubernetes API server Gantry enforces project quotas in (https://host:6443); "
+                  "empty: off")
+      ->envname("GANTRY_KUBE_SERVER");
+  cmd->add_option("--kube-token-file", f->kube_token_file,
+                  "File holding the bearer token (a ServiceAccount token) for the API server")
+      ->envname("GANTRY_KUBE_TOKEN_FILE");
+  cmd->add_option("--kube-ca-file", f->kube_ca_file,
+                  "PEM file of the cluster CA (empty: the system trust store)")
+      ->envname("GANTRY_KUBE_CA_FILE");
+  cmd->add_option("--kube-sync-interval", f->kube_sync_interval_s,
+                  "Seconds between periodic tenancy.kube_sync jobs (0: off)")
+      ->envname("GANTRY_KUBE_SYNC_INTERVAL")->check(CLI::Range(0, 86400))->capture_default_str();
   cmd->add_option("--bmc-timeout-ms", f->bmc_timeout_ms, "Milliseconds one request to a BMC may take")
       ->envname("GANTRY_BMC_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
   cmd->add_option("--bmc-connect-timeout-ms", f->bmc_connect_timeout_ms, "Milliseconds to connect to a BMC")

@@ -8,6 +8,9 @@
 #include "jobs/worker.h"
 #include "metering/jobs.h"
 #include "store/migrate.h"
+#include "tenancy/reclaim.h"
+#include "tenancy/sync.h"
+#include "tenancy/usage.h"
 
 namespace gantry::app {
 
@@ -31,6 +34,8 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
     return key.error();
   }
   p->slurm_ = o.slurm;
+  p->kube_ = o.kube;
+  p->reclaim_action_ = o.reclaim_action;
   const core::Clock& clock = core::SystemClock::Get();
   p->audit_ = std::make_unique<audit::Service>(*p->db_, clock, p->key_);
   p->auth_ = std::make_unique<auth::Service>(*p->db_, *p->audit_, clock);
@@ -64,6 +69,15 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   p->campaigns_ = std::make_unique<hardware::CampaignService>(*p->hardware_, *p->cmdb_, *p->jobs_);
   p->monitoring_ = std::make_unique<monitoring::Service>(*p->db_, *p->audit_, *p->cmdb_, clock, o.monitoring);
   RegisterCoreJobTypes(*p);
+  if (o.admission.lanes > 0) p->tenancy_->EnableAdmissionBatching(o.admission);
+  // Tenancy changes enqueue the sync jobs of the engines that enforce quotas here.
+  std::vector<std::string> sync_types;
+  if (p->slurm_.enabled) sync_types.push_back(tenancy::kSlurmSyncJobType);
+  if (p->kube_.enabled()) sync_types.push_back(tenancy::kKubeSyncJobType);
+  if (!sync_types.empty()) {
+    p->tenancy_->SetEngineSyncHook(tenancy::MakeSyncTrigger(*p->jobs_, std::move(sync_types)));
+  }
+  if (p->slurm_.enabled) p->tenancy_->SetReclaimHook(tenancy::MakeReclaimTrigger(*p->jobs_));
   return p;
 }
 
@@ -118,6 +132,15 @@ void RegisterCoreJobTypes(Platform& platform) {
       true});
 
   tenancy::RegisterSlurmSyncJobType(platform.job_types(), platform.db(), platform.slurm());
+  tenancy::RegisterKubeSyncJobType(platform.job_types(), platform.db(), platform.kube());
+  std::vector<std::shared_ptr<tenancy::UsageSource>> usage_sources;
+  if (platform.slurm().enabled) {
+    usage_sources.push_back(tenancy::MakeSlurmUsageSource(platform.db(), platform.slurm()));
+  }
+  tenancy::RegisterReclaimJobType(platform.job_types(), platform.slurm(),
+                                  platform.reclaim_action());
+  tenancy::RegisterUsageSnapshotJobType(platform.job_types(), platform.tenancy(),
+                                        std::move(usage_sources));
   hardware::RegisterFanOutJobTypes(platform.job_types(), platform.hardware(), platform.cmdb());
   platform.campaigns().RegisterJobType(platform.job_types());
   metering::SlurmSourceConfig meter_slurm;
@@ -125,6 +148,12 @@ void RegisterCoreJobTypes(Platform& platform) {
   meter_slurm.prefix = platform.slurm().prefix;
   metering::RegisterJobTypes(platform.job_types(), platform.metering(), platform.billing(),
                              meter_slurm);
+  monitoring::RegisterMaintenanceJobType(platform.job_types(), platform.monitoring().maintenance());
+  // The firmware campaign's alert gate: no new critical alert on the batch (monitoring/maintenance.h).
+  platform.campaigns().SetAlertGate([&m = platform.monitoring().maintenance()](
+                                        const std::vector<std::string>& servers, core::UnixNanos since) {
+    return m.ServersQuietSince(servers, since);
+  });
 }
 
 }  // namespace gantry::app

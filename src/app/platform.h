@@ -20,6 +20,7 @@
 #include "monitoring/service.h"
 #include "store/database.h"
 #include "tenancy/service.h"
+#include "tenancy/kube_sync.h"
 #include "tenancy/slurm_sync.h"
 
 namespace gantry::app {
@@ -34,6 +35,12 @@ struct PlatformOptions {
   // Slurm connection and policy of the tenancy.slurm_sync job and the Slurm routes (gantry
   // serve: --slurm-conf, --slurm-policy).
   tenancy::SlurmSyncConfig slurm;
+  // Kubernetes API server of the tenancy.kube_sync job (gantry serve: --kube-server, ...).
+  tenancy::KubeSyncConfig kube;
+  // Group commit of admission decisions (tenancy/admission.h); lanes 0: one transaction each.
+  tenancy::AdmissionBatching admission{.lanes = 0, .max_batch = 64};
+  // What tenancy.reclaim does to the Slurm job of a reclaimed reservation: requeue|cancel|none.
+  std::string reclaim_action = "requeue";
   // BMC timeouts and the ipmitool program (gantry serve: --bmc-timeout-ms, --bmc-connect-timeout-ms).
   hardware::DriverOptions bmc;
   std::string ipmitool = "ipmitool";
@@ -65,12 +72,16 @@ class Platform {
   const std::optional<audit::SigningKey>& key() const { return key_; }
   const core::Clock& clock() const { return core::SystemClock::Get(); }
   const tenancy::SlurmSyncConfig& slurm() const { return slurm_; }
+  const tenancy::KubeSyncConfig& kube() const { return kube_; }
+  const std::string& reclaim_action() const { return reclaim_action_; }
 
  private:
   Platform() = default;
   std::unique_ptr<store::Database> db_;
   std::optional<audit::SigningKey> key_;
   tenancy::SlurmSyncConfig slurm_;
+  tenancy::KubeSyncConfig kube_;
+  std::string reclaim_action_;
   core::MetricsRegistry metrics_;
   std::unique_ptr<audit::Service> audit_;
   std::unique_ptr<auth::Service> auth_;
@@ -88,7 +99,8 @@ class Platform {
 
 std::string SigningKeyPath(const std::string& data_dir);
 
-// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync, hardware.*).
+// Registers the built-in job types (demo.sleep, audit.checkpoint, tenancy.slurm_sync,
+// tenancy.kube_sync, tenancy.reclaim, tenancy.usage_snapshot, hardware.*).
 void RegisterCoreJobTypes(Platform& platform);
 
 }  // namespace gantry::app

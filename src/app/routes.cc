@@ -13,6 +13,8 @@
 #include "store/migrate.h"
 #include "tenancy/http_api.h"
 #include "tenancy/slurm_sync.h"
+#include "tenancy/sync.h"
+#include "tenancy/usage.h"
 
 namespace gantry::app::openapi {
 const std::vector<core::EmbeddedFile>& EmbeddedFiles();
@@ -63,7 +65,16 @@ void BuildRouter(http::Router& router, Platform& platform, const RouteOptions& o
   jobs::RegisterRoutes(router, platform.jobs(), options.workers);
   tenancy::RegisterRoutes(router, platform.tenancy());
   monitoring::RegisterRoutes(router, platform.monitoring());
-  tenancy::RegisterSlurmRoutes(router, platform.tenancy(), platform.jobs(), platform.slurm());
+  tenancy::RegisterSlurmRoutes(router, platform.tenancy(), platform.slurm());
+  tenancy::RegisterUsageRoutes(router, platform.tenancy());
+  tenancy::RegisterSyncRoutes(
+      router, platform.jobs(),
+      {{"slurm", tenancy::kSlurmSyncJobType, platform.slurm().enabled,
+        {{"policy", platform.slurm().default_policy == slurm::DriftPolicy::kRepair ? "repair"
+                                                                                  : "report"},
+         {"prefix", platform.slurm().prefix}}},
+       {"kubernetes", tenancy::kKubeSyncJobType, platform.kube().enabled(),
+        {{"server", platform.kube().client.server}}}});
   cmdb::RegisterRoutes(router, platform.cmdb());
   cmdb::RegisterImportRoutes(router, platform.cmdb());
   hardware::RegisterRoutes(router, platform.hardware(), platform.cmdb(), platform.jobs(),

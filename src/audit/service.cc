@@ -72,6 +72,21 @@ core::Status Service::Append(store::Tx& tx, Event e) const {
   return Store::SetHead(tx, Head{e.seq, e.hash});
 }
 
+core::Status Service::AppendAll(store::Tx& tx, std::vector<Event> events) const {
+  if (events.empty()) return {};
+  GANTRY_TRY(auto head, Store::LockHead(tx, db_.backend()));
+  std::string scratch;
+  for (auto& e : events) {
+    e.seq = ++head.seq;
+    e.time = clock_.Now();
+    e.prev_hash = head.hash;
+    e.hash = ComputeHash(e, e.prev_hash, scratch);
+    head.hash = e.hash;
+    GANTRY_TRY_STATUS(Store::Insert(tx, e));
+  }
+  return Store::SetHead(tx, head);
+}
+
 core::Status Service::AppendStandalone(Event e) const {
   GANTRY_TRY(auto tx, db_.Begin(store::TxMode::kWrite));
   GANTRY_TRY_STATUS(Append(*tx, std::move(e)));

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/store.h"
 #include "audit/types.h"
@@ -39,6 +40,9 @@ class Service {
 
   // Appends inside `tx`; fills seq, time, prev_hash and hash.
   core::Status Append(store::Tx& tx, Event e) const;
+  // Appends several events in this order inside `tx`, reading and writing the head once (a
+  // batch of decisions made in one transaction).
+  core::Status AppendAll(store::Tx& tx, std::vector<Event> events) const;
   // Appends in a transaction of its own (denials, failed logins: nothing else to commit).
   core::Status AppendStandalone(Event e) const;
 

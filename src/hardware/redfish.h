@@ -6,7 +6,8 @@
 // DELETE at the end) when the record says "session"; connect and request timeouts; answers
 // larger than DriverOptions::max_body are refused; refused connections (any method) and 5xx
 // answers to GET are retried with doubling back-off, a timeout is never retried (a dead BMC
-// costs one timeout).
+// costs one timeout). Links the BMC hands out (task monitors, sessions) are followed only on
+// its own origin, so a BMC cannot send Gantry — and its credentials — to another host.
 //
 // Operations check before they act: the Reset action's ResetType@Redfish.AllowableValues (or
 // its @Redfish.ActionInfo), the boot override's AllowableValues, the presence of the

@@ -200,7 +200,17 @@ core::Status RedfishHttp::EnsureSession() {
 core::Result<HttpAnswer> RedfishHttp::Exchange(const std::string& method, const std::string& path,
                                                const std::string* body, const std::string& if_match,
                                                bool with_auth) {
-  std::string url = path.starts_with("http://") || path.starts_with("https://") ? path : base_ + path;
+  std::string url = base_ + path;
+  if (path.starts_with("http://") || path.starts_with("https://")) {
+    // A BMC may name a task monitor or session by absolute URL; only its own origin is
+    // followed, so it cannot send Gantry (and the BMC's credentials) to another host.
+    if (!path.starts_with(base_ + "/")) {
+      return core::Internal("BMC " + ep_.name + " pointed to another origin: " + path.substr(0, 200));
+    }
+    url = path;
+  } else if (!path.starts_with("/")) {
+    return core::Internal("BMC " + ep_.name + " gave a relative link: " + path.substr(0, 200));
+  }
   auto delay = options_.backoff;
   for (int attempt = 1;; ++attempt) {
     auto a = Once(method, url, body, if_match, with_auth);

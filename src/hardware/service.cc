@@ -225,7 +225,8 @@ std::vector<NodeResult> Service::ForEach(const core::RequestContext& rc,
           r.ok = true;
           r.data = std::move(*out);
         } else {
-          r.fault = FaultOf(out.error());
+          // Credentials that do not open are Gantry's problem, not the BMC's.
+          r.fault = driver ? FaultOf(out.error()) : "error";
           r.message = out.error().message;
         }
       } else if (bmcs[i]) {

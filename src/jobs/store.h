@@ -19,6 +19,8 @@ class Store {
   static core::Result<int64_t> Insert(store::Tx& tx, const NewJob& j, const std::string& created_by,
                                       core::UnixNanos now);
   static core::Result<std::optional<Job>> Get(store::Tx& tx, int64_t id);
+  // True when a job of this type is queued and has not started (used to coalesce triggers).
+  static core::Result<bool> HasQueued(store::Tx& tx, std::string_view type);
   static core::Result<std::vector<LogLine>> Log(store::Database& db, int64_t id, int limit);
   static core::Result<std::vector<Job>> List(store::Database& db, const ListFilter& f);
   // Claims the next runnable job (queued and due, or running with an expired lease).

@@ -46,6 +46,13 @@ core::Result<int64_t> Store::Insert(store::Tx& tx, const NewJob& j, const std::s
   return rs.rows.at(0).Int(0);
 }
 
+core::Result<bool> Store::HasQueued(store::Tx& tx, std::string_view type) {
+  GANTRY_TRY(auto rs, tx.Exec("SELECT id FROM jobs WHERE state = 'queued' AND type = ? "
+                              "AND attempts = 0 LIMIT 1",
+                              {std::string(type)}));
+  return !rs.rows.empty();
+}
+
 core::Result<std::optional<Job>> Store::Get(store::Tx& tx, int64_t id) {
   GANTRY_TRY(auto rs, tx.Exec(std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?", {id}));
   if (rs.rows.empty()) return std::optional<Job>{};

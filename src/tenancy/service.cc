@@ -135,6 +135,7 @@ core::Result<Tenant> Service::CreateTenant(const core::RequestContext& rc, NewTe
   GANTRY_TRY(auto id, Store::InsertTenant(*tx, t, now));
   GANTRY_TRY(auto created, Store::GetTenant(*tx, id, false, db_.backend()));
   GANTRY_TRY_STATUS(Audit(*tx, rc, "tenant.create", "tenant", t.slug, t.slug, ToJson(*created)));
+  GANTRY_TRY_STATUS(EnginesChanged(*tx));
   GANTRY_TRY_STATUS(tx->Commit());
   return *created;
 }
@@ -210,6 +211,7 @@ core::Result<Tenant> Service::UpdateTenant(const core::RequestContext& rc, std::
   GANTRY_TRY(auto after, Store::GetTenant(*tx, t.id, false, db_.backend()));
   core::json::object details{{"before", ToJson(before)}, {"after", ToJson(*after)}};
   GANTRY_TRY_STATUS(Audit(*tx, rc, "tenant.update", "tenant", t.slug, t.slug, details));
+  GANTRY_TRY_STATUS(EnginesChanged(*tx));
   GANTRY_TRY_STATUS(tx->Commit());
   return *after;
 }
@@ -227,6 +229,7 @@ core::Status Service::DeleteTenant(const core::RequestContext& rc, std::string_v
   if (scope.tenant.cohort) GANTRY_TRY_STATUS(CheckCanLeaveCohort(*tx, scope.tenant, scope.members));
   GANTRY_TRY_STATUS(Store::DeleteTenant(*tx, t.id));
   GANTRY_TRY_STATUS(Audit(*tx, rc, "tenant.delete", "tenant", t.slug, t.slug, ToJson(t)));
+  GANTRY_TRY_STATUS(EnginesChanged(*tx));
   return tx->Commit();
 }
 
@@ -247,6 +250,7 @@ core::Result<Project> Service::CreateProject(const core::RequestContext& rc, std
   GANTRY_TRY(auto p, Store::FindProject(*tx, t.id, std::to_string(id)));
   GANTRY_TRY_STATUS(Audit(*tx, rc, "project.create", "project", t.slug + "/" + slug, t.slug,
                           ToJson(*p)));
+  GANTRY_TRY_STATUS(EnginesChanged(*tx));
   GANTRY_TRY_STATUS(tx->Commit());
   return *p;
 }
@@ -280,6 +284,7 @@ core::Status Service::DeleteProject(const core::RequestContext& rc, std::string_
   GANTRY_TRY_STATUS(Store::DeleteProject(*tx, t.id, p.id));
   GANTRY_TRY_STATUS(Audit(*tx, rc, "project.delete", "project", t.slug + "/" + p.slug, t.slug,
                           ToJson(p)));
+  GANTRY_TRY_STATUS(EnginesChanged(*tx));
   return tx->Commit();
 }
 
@@ -317,6 +322,7 @@ core::Result<Member> Service::AddMember(const core::RequestContext& rc, std::str
   if (before) details["previous_role"] = core::RoleName(before->role);
   GANTRY_TRY_STATUS(Audit(*tx, rc, before ? "tenant.member.update" : "tenant.member.add",
                           "tenant", t.slug, t.slug, details));
+  GANTRY_TRY_STATUS(EnginesChanged(*tx));
   GANTRY_TRY_STATUS(tx->Commit());
   return *m;
 }
@@ -339,6 +345,7 @@ core::Status Service::RemoveMember(const core::RequestContext& rc, std::string_v
   GANTRY_TRY_STATUS(Store::DeleteMember(*tx, t.id, u->id));
   GANTRY_TRY_STATUS(Audit(*tx, rc, "tenant.member.remove", "tenant", t.slug, t.slug,
                           {{"user", u->username}, {"role", core::RoleName(m->role)}}));
+  GANTRY_TRY_STATUS(EnginesChanged(*tx));
   return tx->Commit();
 }
 

@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/principal.h"
 #include "store/database.h"
+#include "tenancy/admission.h"
 #include "tenancy/store.h"
 #include "tenancy/types.h"
 
@@ -33,10 +34,33 @@ struct ListOptions {
   int limit = 100;
 };
 
+// Runs inside the transaction of every change to what the engines enforce (tenants, projects,
+// members, quotas; not reservations): sync.h's MakeSyncTrigger enqueues the Slurm and Kubernetes
+// sync jobs. An error aborts the change.
+using EngineSyncHook = std::function<core::Status(store::Tx&)>;
+// Runs inside the transaction of an admission that reclaimed borrowed capacity, with the
+// reclaimed reservations: reclaim.h's MakeReclaimTrigger tells the engines.
+using ReclaimHook = std::function<core::Status(store::Tx&, const std::vector<Reservation>&)>;
+
 class Service {
  public:
   Service(store::Database& db, const audit::Service& audit, const core::Clock& clock)
       : db_(db), audit_(audit), clock_(clock) {}
+
+  store::Database& db() const { return db_; }
+
+  // Set once at start-up, before the first request (not synchronised).
+  void SetEngineSyncHook(EngineSyncHook hook) { sync_hook_ = std::move(hook); }
+  void SetReclaimHook(ReclaimHook hook) { reclaim_hook_ = std::move(hook); }
+  // From now on Reserve decides concurrent calls in batches, one transaction each (group
+  // commit, admission.h). Set once at start-up, before the first request.
+  void EnableAdmissionBatching(AdmissionBatching options);
+  // Batches and calls decided so far (zero without batching).
+  AdmissionCombiner::Stats AdmissionStats() const;
+  // Decides already validated Reserve calls in one transaction, in the lock order (see
+  // admission.h), setting each call's result; on a failure of the transaction itself each call
+  // is decided alone. Used by the combiner; public for tests.
+  void DecideBatch(std::vector<PendingReserve*>& batch);
 
   // ---- tenants (tenants.write to change) ----
   core::Result<Tenant> CreateTenant(const core::RequestContext& rc, NewTenant t);
@@ -118,6 +142,21 @@ class Service {
     Tenant tenant;                // read under the lock
     std::vector<Tenant> members;  // the cohort's tenants (or just `tenant`), by id
   };
+  // One admission decision and its writes inside `tx` on the tenant the caller sees; the audit
+  // events are returned, not appended (the caller appends them last), and so are the log lines
+  // to write once committed. Every refusal returns before anything is written.
+  struct Decided {
+    Reservation res;
+    std::vector<audit::Event> events;
+    std::vector<std::string> logs;
+    std::vector<Reservation> reclaimed;  // for the ReclaimHook
+  };
+  core::Status CheckReserveRequest(const core::RequestContext& rc, const ReserveRequest& req) const;
+  core::Result<Reservation> ReserveAlone(const core::RequestContext& rc, std::string_view tenant,
+                                         const ReserveRequest& req);
+  core::Result<Decided> ReserveInTx(store::Tx& tx, const core::RequestContext& rc,
+                                    const Tenant& visible, const ReserveRequest& req,
+                                    core::UnixNanos now);
   // Takes the scope lock of a tenant (see the top of this file).
   core::Result<Scope> LockScope(store::Tx& tx, int64_t tenant_id);
   core::Result<Tenant> VisibleTenant(store::Tx& tx, const core::RequestContext& rc,
@@ -131,9 +170,17 @@ class Service {
                      const std::string& target_type, const std::string& target,
                      const std::string& tenant, const core::json::object& details);
 
+  // Calls sync_hook_ when one is set.
+  core::Status EnginesChanged(store::Tx& tx) const {
+    return sync_hook_ ? sync_hook_(tx) : core::Status{};
+  }
+
   store::Database& db_;
   const audit::Service& audit_;
   const core::Clock& clock_;
+  EngineSyncHook sync_hook_;
+  ReclaimHook reclaim_hook_;
+  std::unique_ptr<AdmissionCombiner> combiner_;
   AdmissionGuard admission_guard_;
 };
 

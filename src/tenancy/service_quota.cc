@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "auth/policy.h"
 #include "tenancy/ledger.h"
@@ -192,6 +193,7 @@ core::Result<QuotaView> Service::SetQuota(const core::RequestContext& rc, std::s
                              {"force", req.force},
                              {"below_usage", !below.empty()}};
   GANTRY_TRY_STATUS(Audit(*tx, rc, "quota.set", "quota", target, t.slug, details));
+  GANTRY_TRY_STATUS(EnginesChanged(*tx));
   GANTRY_TRY_STATUS(tx->Commit());
   if (!below.empty()) spdlog::warn("quota {} set below usage (forced by {}): {}", target, Actor(rc), below);
 
@@ -225,6 +227,7 @@ core::Result<std::vector<QuotaView>> Service::Quotas(const core::RequestContext&
   Ledger ledger(*tx, db_.backend(), /*lock=*/false);
   GANTRY_TRY_STATUS(ledger.Load(ids, 0, {}));
   GANTRY_TRY_STATUS(ledger.Load({t.id}, std::nullopt, {}));
+  GANTRY_TRY(auto used, Store::LatestUsed(*tx, t.id));  // the newest usage snapshot
   std::vector<QuotaView> out;
   for (const auto& [pid, r] : ledger.Levels(t.id)) {
     if (only && pid != only->id) continue;
@@ -239,6 +242,7 @@ core::Result<std::vector<QuotaView>> Service::Quotas(const core::RequestContext&
     v.reserved = ledger.Reserved(t.id, pid, r);
     v.borrowed = ledger.Borrowed(t.id, pid, r);
     if (!q && v.reserved == 0) continue;
+    if (auto u = used.find({pid, r}); u != used.end()) v.used = u->second;
     if (pid == 0 && t.cohort) {
       // What cohort members borrow comes out of the members' unused guarantees; each lender's
       // share is proportional to its unused guarantee (rounded down).
@@ -259,8 +263,8 @@ core::Result<std::vector<QuotaView>> Service::Quotas(const core::RequestContext&
 
 // ---- admission ----------------------------------------------------------------------------
 
-core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::string_view tenant,
-                                           const ReserveRequest& req) {
+core::Status Service::CheckReserveRequest(const core::RequestContext& rc,
+                                          const ReserveRequest& req) const {
   GANTRY_TRY_STATUS(Require(rc, "quotas.reserve"));
   if (req.ref.empty() || req.ref.size() > 200) {
     return core::InvalidArgument("ref must be 1-200 characters", "ref");
@@ -277,9 +281,96 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
       return core::InvalidArgument("the amount of " + r + " must be between 1 and 2^60", "resources");
     }
   }
+  return {};
+}
+
+core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::string_view tenant,
+                                           const ReserveRequest& req) {
+  GANTRY_TRY_STATUS(CheckReserveRequest(rc, req));
+  if (combiner_) return combiner_->Submit(rc, tenant, req);
+  return ReserveAlone(rc, tenant, req);
+}
+
+core::Result<Reservation> Service::ReserveAlone(const core::RequestContext& rc,
+                                                std::string_view tenant,
+                                                const ReserveRequest& req) {
   auto now = clock_.Now();
   GANTRY_TRY(auto tx, db_.Begin());
   GANTRY_TRY(auto visible, VisibleTenant(*tx, rc, tenant));
+  GANTRY_TRY(auto d, ReserveInTx(*tx, rc, visible, req, now));
+  if (reclaim_hook_ && !d.reclaimed.empty()) GANTRY_TRY_STATUS(reclaim_hook_(*tx, d.reclaimed));
+  GANTRY_TRY_STATUS(audit_.AppendAll(*tx, std::move(d.events)));
+  GANTRY_TRY_STATUS(tx->Commit());
+  for (const auto& line : d.logs) spdlog::warn("{}", line);
+  return std::move(d.res);
+}
+
+void Service::EnableAdmissionBatching(AdmissionBatching options) {
+  combiner_ = std::make_unique<AdmissionCombiner>(
+      options, [this](std::vector<PendingReserve*>& batch) { DecideBatch(batch); });
+}
+
+AdmissionCombiner::Stats Service::AdmissionStats() const {
+  return combiner_ ? combiner_->stats() : AdmissionCombiner::Stats{};
+}
+
+void Service::DecideBatch(std::vector<PendingReserve*>& batch) {
+  auto alone = [&] {
+    for (auto* p : batch) p->result = ReserveAlone(*p->rc, p->tenant, *p->req);
+  };
+  auto now = clock_.Now();
+  auto tx = db_.Begin();
+  if (!tx) return alone();
+  // The scope each call locks, to take the locks in the global order: cohort rows by name,
+  // then tenant rows by id. A tenant the caller may not see is refused here.
+  struct Item {
+    PendingReserve* p;
+    Tenant t;
+    std::string key;
+  };
+  std::vector<Item> items;
+  for (auto* p : batch) {
+    auto v = VisibleTenant(**tx, *p->rc, p->tenant);
+    if (!v) {
+      p->result = v.error();
+      continue;
+    }
+    char id[24];
+    std::snprintf(id, sizeof id, "%020lld", static_cast<long long>(v->id));
+    std::string key = v->cohort ? "0" + *v->cohort : "1" + std::string(id);
+    items.push_back({p, std::move(*v), std::move(key)});
+  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.key < b.key; });
+  std::vector<audit::Event> events;
+  std::vector<Reservation> reclaimed;
+  std::vector<std::pair<PendingReserve*, Decided>> admitted;
+  for (auto& it : items) {
+    auto d = ReserveInTx(**tx, *it.p->rc, it.t, *it.p->req, now);
+    if (d) {
+      for (auto& e : d->events) events.push_back(std::move(e));
+      for (auto& r : d->reclaimed) reclaimed.push_back(r);
+      admitted.emplace_back(it.p, std::move(*d));
+      continue;
+    }
+    // A refusal writes nothing; an error of the transaction itself ends the batch.
+    if (!(**tx).Exec("SELECT 1")) return alone();
+    it.p->result = d.error();
+  }
+  if (reclaim_hook_ && !reclaimed.empty() && !reclaim_hook_(**tx, reclaimed)) return alone();
+  if (!audit_.AppendAll(**tx, std::move(events)) || !(*tx)->Commit()) return alone();
+  for (auto& [p, d] : admitted) {
+    for (const auto& line : d.logs) spdlog::warn("{}", line);
+    p->result = std::move(d.res);
+  }
+}
+
+core::Result<Service::Decided> Service::ReserveInTx(store::Tx& tx_ref,
+                                                    const core::RequestContext& rc,
+                                                    const Tenant& visible,
+                                                    const ReserveRequest& req,
+                                                    core::UnixNanos now) {
+  store::Tx* tx = &tx_ref;
   GANTRY_TRY_STATUS(CheckCanReserve(rc, visible));
   GANTRY_TRY(auto scope, LockScope(*tx, visible.id));
   const Tenant& t = scope.tenant;
@@ -354,6 +445,7 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
 
   // Reclaim: the newest reservations of members that borrow the resource, until it fits.
   core::json::array reclaimed;
+  std::vector<Reservation> reclaimed_out;
   std::vector<core::json::object> reclaim_events;  // audited after every other write
   std::vector<std::string> reclaim_logs;            // logged once committed
   if (!reclaim_for.empty()) {
@@ -366,6 +458,7 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
       return sr <= sg;
     };
     GANTRY_TRY(auto active, Store::ActiveReservations(*tx, others));
+    std::vector<Reservation> victims;  // marked reclaimed once the request is known to fit
     for (const auto& v : active) {
       bool useful = false, all_fit = true;
       for (const auto& r : reclaim_for) {
@@ -382,7 +475,7 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
         ledger.Add(v.tenant_id, 0, r, -a);
         if (v.project_id) ledger.Add(v.tenant_id, v.project_id, r, -a);
       }
-      GANTRY_TRY_STATUS(Store::FinishReservation(*tx, v.id, kReclaimed, now));
+      victims.push_back(v);
       core::json::object& details = reclaim_events.emplace_back();
       details = {{"ref", v.ref},
                                  {"project", v.project.empty() ? core::json::value(nullptr)
@@ -405,6 +498,12 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
                          ": the capacity of cohort '" + *t.cohort + "' cannot be reclaimed");
       }
     }
+    for (auto& v : victims) {
+      GANTRY_TRY_STATUS(Store::FinishReservation(*tx, v.id, kReclaimed, now));
+      v.state = kReclaimed;
+      v.released_at = now;
+    }
+    reclaimed_out = std::move(victims);
   }
 
   Reservation res;
@@ -431,17 +530,25 @@ core::Result<Reservation> Service::Reserve(const core::RequestContext& rc, std::
                              {"resources", AmountsToJson(res.resources)},
                              {"borrowed", AmountsToJson(res.borrowed)},
                              {"reclaimed", reclaimed}};
+  Decided out;
+  out.reclaimed = std::move(reclaimed_out);
+  auto event = [&](const std::string& action, int64_t id, const std::string& tenant_slug,
+                   const core::json::object& d) {
+    auto e = audit::Service::MakeEvent(rc, action, "reservation", N(id), d);
+    e.tenant = tenant_slug;
+    out.events.push_back(std::move(e));
+  };
   for (auto& e : reclaim_events) {
     int64_t victim = e.at("id").as_int64();
     std::string victim_tenant(e.at("tenant").as_string());
     e.erase("id");
     e.erase("tenant");
-    GANTRY_TRY_STATUS(Audit(*tx, rc, "quota.reclaim", "reservation", N(victim), victim_tenant, e));
+    event("quota.reclaim", victim, victim_tenant, e);
   }
-  GANTRY_TRY_STATUS(Audit(*tx, rc, "quota.reserve", "reservation", N(res.id), t.slug, details));
-  GANTRY_TRY_STATUS(tx->Commit());
-  for (const auto& line : reclaim_logs) spdlog::warn("{}", line);
-  return res;
+  event("quota.reserve", res.id, t.slug, details);
+  out.res = std::move(res);
+  out.logs = std::move(reclaim_logs);
+  return out;
 }
 
 core::Result<Reservation> Service::Release(const core::RequestContext& rc, std::string_view tenant,

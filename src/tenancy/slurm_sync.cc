@@ -70,14 +70,7 @@ std::string SlurmProjectAccount(const SlurmSyncConfig& config, std::string_view 
 Result<SlurmPlan> BuildDesiredAccounts(store::Database& db, const SlurmSyncConfig& config) {
   SlurmPlan plan;
   GANTRY_TRY(auto tx, db.Begin(store::TxMode::kRead));
-  std::vector<Tenant> tenants;
-  std::optional<int64_t> after;
-  for (;;) {
-    GANTRY_TRY(auto page, Store::ListTenants(*tx, std::nullopt, after, 1000));
-    for (auto& t : page) tenants.push_back(std::move(t));
-    if (page.size() < 1000) break;
-    after = tenants.back().id;
-  }
+  GANTRY_TRY(auto tenants, Store::AllTenants(*tx));
   std::vector<int64_t> ids;
   for (const auto& t : tenants) ids.push_back(t.id);
   std::vector<Quota> quotas;
@@ -237,59 +230,7 @@ void RegisterSlurmSyncJobType(jobs::Registry& registry, store::Database& db,
       true});
 }
 
-void RegisterSlurmRoutes(http::Router& router, Service& service, jobs::Service& jobs,
-                         SlurmSyncConfig config) {
-  router.Add({"GET", "/api/v1/slurm/sync", "tenants.read"},
-             [&jobs](Context& c) -> Result<Response> {
-               if (!SeesAllTenants(c.rc.principal)) {
-                 return core::PermissionDenied("the Slurm sync status is for operators");
-               }
-               jobs::ListFilter f;
-               f.type = kSlurmSyncJobType;
-               f.limit = 20;
-               GANTRY_TRY(auto list, jobs.List(core::RequestContext::System(), f));
-               core::json::object o;
-               if (list.empty()) {
-                 o["job"] = nullptr;
-                 o["last"] = nullptr;
-                 return Response::Json(o);
-               }
-               // The newest job (perhaps still queued or running) and the newest finished one.
-               const jobs::Job& newest = list.front();
-               o["job"] = core::json::object{{"id", newest.id}, {"state", newest.state}};
-               const jobs::Job* last = nullptr;
-               for (const auto& j : list) {
-                 if (jobs::IsFinal(j.state)) {
-                   last = &j;
-                   break;
-                 }
-               }
-               if (!last) {
-                 o["last"] = nullptr;
-                 return Response::Json(o);
-               }
-               core::json::object l;
-               l["id"] = last->id;
-               l["state"] = last->state;
-               l["finished_at"] = last->finished_at
-                                      ? core::json::value(core::FormatRfc3339(*last->finished_at))
-                                      : core::json::value(nullptr);
-               l["error"] = last->error ? core::json::value(*last->error)
-                                        : core::json::value(nullptr);
-               core::json::value result = nullptr;
-               if (last->result) {
-                 auto parsed = core::ParseObject(*last->result);
-                 if (parsed) result = std::move(*parsed);
-               }
-               bool in_sync = last->state == jobs::kSucceeded && result.is_object() &&
-                              result.as_object().contains("in_sync") &&
-                              result.as_object().at("in_sync").as_bool();
-               l["in_sync"] = in_sync;
-               l["result"] = std::move(result);
-               o["last"] = std::move(l);
-               return Response::Json(o);
-             });
-
+void RegisterSlurmRoutes(http::Router& router, Service& service, SlurmSyncConfig config) {
   router.Add({"GET", "/api/v1/tenants/{tenant}/slurm-jobs", "tenants.read"},
              [&service, config](Context& c) -> Result<Response> {
                GANTRY_TRY_STATUS(http::OnlyQuery(c.request, {}));

@@ -1,7 +1,7 @@
 // Tenancy → Slurm: the Slurm accounts that tenants, projects, quotas and members call for, the
-// durable job `tenancy.slurm_sync` that reconciles them with slurmdbd, and the two routes that
-// show the outcome (`GET /api/v1/slurm/sync`) and a tenant's queued Slurm jobs with Slurm's own
-// pending reason (`GET /api/v1/tenants/{tenant}/slurm-jobs`). User guide: docs/slurm.md.
+// durable job `tenancy.slurm_sync` that reconciles them with slurmdbd (its status: sync.h), and
+// the route that shows a tenant's queued Slurm jobs with Slurm's own pending reason
+// (`GET /api/v1/tenants/{tenant}/slurm-jobs`). User guide: docs/slurm.md.
 //
 // Mapping (BuildDesiredAccounts):
 //   tenant  acme            → account `<prefix>acme` under root (prefix "g_" by default)
@@ -42,6 +42,9 @@ namespace gantry::tenancy {
 inline constexpr char kSlurmSyncJobType[] = "tenancy.slurm_sync";
 
 struct SlurmSyncConfig {
+  // Slurm enforces the quotas here (gantry serve: --slurm-conf or --slurm-sync-interval given):
+  // tenancy changes enqueue tenancy.slurm_sync (sync.h).
+  bool enabled = false;
   slurm::SlurmClientOptions client;  // SLURM_CONF in env, timeout, cluster, bin_dir
   slurm::DriftPolicy default_policy = slurm::DriftPolicy::kReport;  // when params omit it
   std::string prefix = "g_";         // account name prefix; also marks Gantry's accounts
@@ -77,9 +80,8 @@ core::json::object SlurmSyncResultJson(const slurm::DriftReport& report, const S
 void RegisterSlurmSyncJobType(jobs::Registry& registry, store::Database& db,
                               SlurmSyncConfig config);
 
-// GET /api/v1/slurm/sync (the latest tenancy.slurm_sync job: state, error, result; operators
-// and admins) and GET /api/v1/tenants/{tenant}/slurm-jobs (squeue for the tenant's accounts).
-void RegisterSlurmRoutes(http::Router& router, Service& service, jobs::Service& jobs,
-                         SlurmSyncConfig config);
+// GET /api/v1/tenants/{tenant}/slurm-jobs (squeue for the tenant's accounts, with Slurm's own
+// pending reason). The sync status (GET /api/v1/slurm/sync) is sync.h's RegisterSyncRoutes.
+void RegisterSlurmRoutes(http::Router& router, Service& service, SlurmSyncConfig config);
 
 }  // namespace gantry::tenancy

@@ -3,6 +3,7 @@
 // write transaction is already exclusive).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ class Store {
   static core::Result<std::vector<Tenant>> ListTenants(store::Tx& tx,
                                                        const std::optional<std::vector<int64_t>>& only_ids,
                                                        std::optional<int64_t> after_id, int limit);
+  // Every tenant, ordered by id (read in pages of 1000).
+  static core::Result<std::vector<Tenant>> AllTenants(store::Tx& tx);
   static core::Status UpdateTenant(store::Tx& tx, const Tenant& t, core::UnixNanos now);
   // Removes the tenant and every tenancy row that belongs to it.
   static core::Status DeleteTenant(store::Tx& tx, int64_t id);
@@ -92,6 +95,18 @@ class Store {
                                            std::optional<int64_t> project_id);
   static core::Status FinishReservation(store::Tx& tx, int64_t id, const std::string& state,
                                         core::UnixNanos now);
+
+  // Usage snapshots.
+  static core::Status InsertSnapshot(store::Tx& tx, const Snapshot& s);
+  // Snapshots of a tenant with from <= time <= to, plus the newest ones before `from` (the state
+  // at `from`), ordered by time; `resource` set: only that one.
+  static core::Result<std::vector<Snapshot>> Snapshots(store::Tx& tx, int64_t tenant_id,
+                                                       core::UnixNanos from, core::UnixNanos to,
+                                                       const std::optional<std::string>& resource);
+  // `used` of the tenant's newest snapshot, by (project id, resource).
+  static core::Result<std::map<std::pair<int64_t, std::string>, int64_t>> LatestUsed(
+      store::Tx& tx, int64_t tenant_id);
+  static core::Result<int64_t> DeleteSnapshotsBefore(store::Tx& tx, core::UnixNanos before);
 
   // History.
   static core::Status AppendHistory(store::Tx& tx, const Quota& q, const UsageRow& u,

@@ -113,6 +113,18 @@ core::Result<std::optional<Tenant>> Store::GetTenant(store::Tx& tx, int64_t id, 
   return std::optional<Tenant>(TenantFromRow(rs.rows[0]));
 }
 
+core::Result<std::vector<Tenant>> Store::AllTenants(store::Tx& tx) {
+  std::vector<Tenant> tenants;
+  std::optional<int64_t> after;
+  for (;;) {
+    GANTRY_TRY(auto page, ListTenants(tx, std::nullopt, after, 1000));
+    for (auto& t : page) tenants.push_back(std::move(t));
+    if (page.size() < 1000) break;
+    after = tenants.back().id;
+  }
+  return tenants;
+}
+
 core::Result<std::vector<Tenant>> Store::ListTenants(
     store::Tx& tx, const std::optional<std::vector<int64_t>>& only_ids,
     std::optional<int64_t> after_id, int limit) {
@@ -428,6 +440,66 @@ core::Status Store::AppendHistory(store::Tx& tx, const Quota& q, const UsageRow&
       {now, u.tenant_id, u.project_id, u.resource, q.guaranteed, store::Opt(q.burst), u.reserved,
        u.borrowed}));
   return {};
+}
+
+core::Status Store::InsertSnapshot(store::Tx& tx, const Snapshot& s) {
+  GANTRY_TRY_STATUS(tx.Exec(
+      "INSERT INTO quota_snapshots (time, tenant_id, project_id, resource, guaranteed, burst, "
+      "reserved, borrowed, lent, used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {s.time, s.tenant_id, s.project_id, s.resource, store::Opt(s.guaranteed),
+       store::Opt(s.burst), s.reserved, s.borrowed, s.lent, store::Opt(s.used)}));
+  return {};
+}
+
+core::Result<std::vector<Snapshot>> Store::Snapshots(store::Tx& tx, int64_t tenant_id,
+                                                     core::UnixNanos from, core::UnixNanos to,
+                                                     const std::optional<std::string>& resource) {
+  std::string sql =
+      "SELECT s.time, s.project_id, p.slug, s.resource, s.guaranteed, s.burst, s.reserved, "
+      "s.borrowed, s.lent, s.used FROM quota_snapshots s "
+      "LEFT JOIN projects p ON p.id = s.project_id WHERE s.tenant_id = ? AND s.time <= ? "
+      "AND s.time >= COALESCE((SELECT MAX(time) FROM quota_snapshots "
+      "WHERE tenant_id = ? AND time <= ?), ?)";
+  store::Params p{tenant_id, to, tenant_id, from, from};
+  if (resource) {
+    sql += " AND s.resource = ?";
+    p.emplace_back(*resource);
+  }
+  sql += " ORDER BY s.time, s.id LIMIT 200000";
+  GANTRY_TRY(auto rs, tx.Exec(sql, p));
+  std::vector<Snapshot> out;
+  for (const auto& r : rs.rows) {
+    Snapshot s;
+    s.time = r.Int(0);
+    s.tenant_id = tenant_id;
+    s.project_id = r.Int(1);
+    s.project = s.project_id ? r.Str(2) : "";
+    s.resource = r.Str(3);
+    s.guaranteed = r.OptInt(4);
+    s.burst = r.OptInt(5);
+    s.reserved = r.Int(6);
+    s.borrowed = r.Int(7);
+    s.lent = r.Int(8);
+    s.used = r.OptInt(9);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+core::Result<std::map<std::pair<int64_t, std::string>, int64_t>> Store::LatestUsed(
+    store::Tx& tx, int64_t tenant_id) {
+  GANTRY_TRY(auto rs, tx.Exec(
+      "SELECT project_id, resource, used FROM quota_snapshots WHERE tenant_id = ? AND used IS NOT "
+      "NULL AND time = (SELECT MAX(time) FROM quota_snapshots WHERE tenant_id = ?)",
+      {tenant_id, tenant_id}));
+  std::map<std::pair<int64_t, std::string>, int64_t> out;
+  for (const auto& r : rs.rows) out[{r.Int(0), r.Str(1)}] = r.Int(2);
+  return out;
+}
+
+core::Result<int64_t> Store::DeleteSnapshotsBefore(store::Tx& tx, core::UnixNanos before) {
+  GANTRY_TRY(auto rs, tx.Exec("DELETE FROM quota_snapshots WHERE time < ?", {before}));
+  return rs.affected;
 }
 
 core::Result<std::vector<HistoryPoint>> Store::History(store::Tx& tx, int64_t tenant_id,

@@ -160,6 +160,18 @@ core::json::object ToJson(const Reservation& r) {
                                         : core::json::value(nullptr)}};
 }
 
+core::json::object ToJson(const Snapshot& s) {
+  return {{"time", core::FormatRfc3339(s.time)},
+          {"project", s.project.empty() ? core::json::value(nullptr) : core::json::value(s.project)},
+          {"resource", s.resource},
+          {"guaranteed", OptInt(s.guaranteed)},
+          {"burst", OptInt(s.burst)},
+          {"reserved", s.reserved},
+          {"borrowed", s.borrowed},
+          {"lent", s.lent},
+          {"used", OptInt(s.used)}};
+}
+
 core::json::object ToJson(const HistoryPoint& h) {
   return {{"time", core::FormatRfc3339(h.time)},
           {"project", h.project.empty() ? core::json::value(nullptr) : core::json::value(h.project)},

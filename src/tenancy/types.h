@@ -166,6 +166,19 @@ struct HistoryFilter {
   int limit = 1000;
 };
 
+// One quota line as the usage snapshot job recorded it (quota_snapshots).
+struct Snapshot {
+  core::UnixNanos time = 0;
+  int64_t tenant_id = 0;
+  int64_t project_id = 0;
+  std::string project;  // slug, empty for the tenant level (filled when read)
+  std::string resource;
+  std::optional<int64_t> guaranteed, burst;
+  int64_t reserved = 0, borrowed = 0, lent = 0;
+  std::optional<int64_t> used;  // none: no engine reported it
+};
+
+core::json::object ToJson(const Snapshot& s);
 core::json::object ToJson(const Tenant& t);
 core::json::object ToJson(const Project& p);
 core::json::object ToJson(const Member& m);

@@ -10,7 +10,8 @@ One process emulates many BMCs: BMC i listens on its own port on 127.0.0.1 (asyn
 thousand BMCs cost one thread). Injectable faults per BMC, set at start (--dead-fraction) or at
 run time through an unauthenticated control resource on the BMC's own port:
     POST /_sim/fault {"fault": NAME}      NAME: none | timeout | http500 | malformed | truncated |
-                                          wrong_types | huge | badauth | fw_fail | fw_lie
+                                          wrong_types | huge | badauth | fw_fail | fw_lie |
+                                          foreign_location
     GET  /_sim/state                      power, boot, media, firmware versions, requests seen,
                                           the last If-Match header, open sessions
 Bad TLS is a matter of the client's trust: with --tls-cert every BMC speaks HTTPS with that
@@ -296,6 +297,8 @@ class Bmc:
                                "fail": self.fault == "fw_fail", "lie": self.fault == "fw_lie", "finished": False}
             self.actions.append({"action": "update", "image": image, "target": targets[0]})
             loc = "%s/TaskService/Tasks/%s" % (ROOT, tid)
+            if self.fault == "foreign_location":  # a BMC that points its client elsewhere
+                loc = "http://203.0.113.9" + loc
             return 202, {"Location": loc}, self.task_json(tid)
         return 400, {}, redfish_error("unsupported action " + name, "Base.1.0.ActionNotSupported")
 

@@ -1,6 +1,7 @@
 #include "support/bmc_sims.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -20,6 +21,15 @@ void WriteFile(const std::string& path, const std::string& text, mode_t mode = 0
   out << text;
   out.close();
   ::chmod(path.c_str(), mode);
+}
+
+// setpriv (util-linux) execs the simulator with PR_SET_PDEATHSIG, so that a test process that
+// crashes leaves no simulator behind.
+std::vector<std::string> WithDeathSignal(std::vector<std::string> args) {
+  if (::access("/usr/bin/setpriv", X_OK) == 0) {
+    args.insert(args.begin(), {"/usr/bin/setpriv", "--pdeathsig", "KILL", "--"});
+  }
+  return args;
 }
 
 std::string Trim(std::string s) {
@@ -55,7 +65,7 @@ RedfishSim::RedfishSim(RedfishSimOptions options) : options_(std::move(options))
   if (!options_.tls_cert.empty()) {
     args.insert(args.end(), {"--tls-cert", options_.tls_cert, "--tls-key", options_.tls_key});
   }
-  process_ = Process::Spawn({args, {}, dir_ + "/sim.log"});
+  process_ = Process::Spawn({WithDeathSignal(args), {}, dir_ + "/sim.log"});
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!std::ifstream(ports).good()) {
     if (!process_.Running() || std::chrono::steady_clock::now() > deadline) {
@@ -140,8 +150,8 @@ IpmiSim::IpmiSim() {
             "sel_add 0x20 0x02 0x00 0x00 0x00 0x00 0x20 0x00 0x04 0x01 0x30 0x01 0x09 0xff 0xff\n"
             "mc_enable 0x20\n");
   ::mkdir((dir_ + "/state").c_str(), 0700);
-  process_ = Process::Spawn({{"/usr/bin/ipmi_sim", "-n", "-c", dir_ + "/lan.conf", "-f", dir_ + "/sim.emu",
-                              "-s", dir_ + "/state"},
+  process_ = Process::Spawn({WithDeathSignal({"/usr/bin/ipmi_sim", "-n", "-c", dir_ + "/lan.conf", "-f",
+                                              dir_ + "/sim.emu", "-s", dir_ + "/state"}),
                              {},
                              dir_ + "/ipmi_sim.log"});
   // Ready when it answers a request.

@@ -5,8 +5,10 @@ import { LoginPage } from './pages/Login';
 import { JobsPage } from './pages/Jobs';
 import { AuditPage } from './pages/Audit';
 import { CmdbPage } from './pages/cmdb/Cmdb';
+import { TenantsPage } from './pages/tenants/Tenants';
 import { ComingSoon } from './pages/ComingSoon';
 import { BillingPage } from './pages/Billing';
+import { HardwarePage } from './pages/Hardware';
 import { MonitoringPage } from './pages/Monitoring';
 
 type AuthState = { status: 'loading' } | { status: 'anon' } | { status: 'authed'; me: WhoAmI };
@@ -21,9 +23,10 @@ export const NAV: NavItem[] = [
   { key: 'jobs', label: 'Jobs' },
   { key: 'audit', label: 'Audit' },
   { key: 'cmdb', label: 'CMDB' },
+  { key: 'hardware', label: 'Hardware' },
   { key: 'nodes', label: 'Nodes', soon: 'Node lifecycle: provisioning, cordon/drain, health and maintenance.' },
   { key: 'monitoring', label: 'Monitoring' },
-  { key: 'tenants', label: 'Tenants', soon: 'Tenants, projects, quotas and memberships.' },
+  { key: 'tenants', label: 'Tenants' },
   { key: 'billing', label: 'Billing' },
 ];
 
@@ -87,7 +90,9 @@ function Shell({ me, onLogout }: { me: WhoAmI; onLogout: () => void }) {
   if (section === 'jobs') page = <JobsPage me={me} jobId={route[1]} />;
   else if (section === 'audit') page = <AuditPage />;
   else if (section === 'cmdb') page = <CmdbPage me={me} route={route.slice(1)} />;
+  else if (section === 'tenants') page = <TenantsPage me={me} route={route.slice(1)} />;
   else if (section === 'billing') page = <BillingPage />;
+  else if (section === 'hardware') page = <HardwarePage me={me} />;
   else if (section === 'monitoring') page = <MonitoringPage me={me} route={route.slice(1)} />;
   else if (item?.soon) page = <ComingSoon title={item.label} what={item.soon} />;
   else

@@ -1,5 +1,5 @@
-// gantry tenant list|show|create|delete, tenant member add|remove|list,
-// gantry project list|create, gantry quota show|set|reserve|release
+// gantry tenant list|show|create|delete|slurm-jobs, tenant member add|remove|list,
+// gantry project list|create, gantry quota show|set|reserve|release|sync
 #include "app/client/commands.h"
 #include "app/client/quantity.h"
 #include "app/client/session.h"
@@ -188,6 +188,42 @@ void QuotaShow(const GlobalFlags& flags, const std::string& tenant, const std::s
   }
 }
 
+// Sync status of the engines that enforce the quotas (GET /api/v1/tenancy/sync).
+void QuotaSync(const GlobalFlags& flags, const Io& io) {
+  auto s = Session::Open(flags, io);
+  auto list = s->Check(s->api().Get("/api/v1/tenancy/sync"));
+  if (s->json()) return s->PrintJson(list);
+  MakeTable(ItemsOf(*s, list),
+            {FieldColumn("ENGINE", "engine"), FieldColumn("ENABLED", "enabled"),
+             FieldColumn("STATE", "state"),
+             {"LAST JOB",
+              [](const json::object& row) {
+                const auto* last = row.if_contains("last");
+                if (!last || !last->is_object()) return std::string();
+                return FieldText(*last, "id") + " " + FieldText(*last, "state") + " " +
+                       FieldText(*last, "finished_at");
+              }},
+             FieldColumn("REASON", "reason")})
+      .Print(s->out());
+}
+
+// The tenant's Slurm jobs with Slurm's own pending reason (e.g. AssocGrpGRES: over the quota).
+void TenantSlurmJobs(const GlobalFlags& flags, const std::string& tenant, const Io& io) {
+  auto s = Session::Open(flags, io);
+  auto list = s->Check(s->api().Get(TenantPath(tenant) + "/slurm-jobs"));
+  if (s->json()) return s->PrintJson(list);
+  const auto& items = ItemsOf(*s, list);
+  if (items.empty()) {
+    s->out() << "No queued or running Slurm jobs for " << Sanitize(tenant) << "\n";
+    return;
+  }
+  MakeTable(items, {FieldColumn("JOB", "job_id"), FieldColumn("ACCOUNT", "account"),
+                    FieldColumn("PROJECT", "project"), FieldColumn("USER", "user"),
+                    FieldColumn("STATE", "state"), FieldColumn("REASON", "reason"),
+                    FieldColumn("TRES", "tres_per_node")})
+      .Print(s->out());
+}
+
 struct SetArgs {
   std::string tenant, resource, guaranteed, burst, project;
   bool force = false;
@@ -295,6 +331,17 @@ void RegisterTenantCommands(CLI::App& app, IoPtr io) {
                                  "Delete a tenant with its projects, members and quotas (admin)",
                                  flags, t);
     cmd->callback([flags, t, io] { TenantDelete(*flags, *t, *io); });
+  }
+  {
+    auto flags = std::make_shared<GlobalFlags>();
+    auto t = std::make_shared<std::string>();
+    auto* cmd = AddTenantCommand(tenant, "slurm-jobs",
+                                 "The tenant's Slurm jobs with Slurm's own pending reason", flags, t);
+    cmd->footer(
+        "Examples:\n  gantry tenant slurm-jobs acme\n\n"
+        "A job over its quota stays PENDING with the reason Slurm gives, e.g. AssocGrpGRES (the\n"
+        "GPU limit of its account) or AssocGrpCpuLimit.");
+    cmd->callback([flags, t, io] { TenantSlurmJobs(*flags, *t, *io); });
   }
   auto* member = tenant->add_subcommand("member", "Members of a tenant and their roles");
   member->require_subcommand(1);
@@ -410,6 +457,17 @@ void RegisterQuotaCommands(CLI::App& app, IoPtr io) {
     auto* cmd = AddTenantCommand(quota, "release", "Release a reservation", flags, t);
     cmd->add_option("ID", *id, "Reservation id")->required()->check(CLI::PositiveNumber);
     cmd->callback([flags, t, id, io] { QuotaRelease(*flags, *t, *id, *io); });
+  }
+  {
+    auto flags = std::make_shared<GlobalFlags>();
+    auto* cmd = quota->add_subcommand(
+        "sync", "Sync status of the engines that enforce the quotas (Slurm, Kubernetes)");
+    AddGlobalFlags(cmd, *flags);
+    cmd->footer(
+        "Examples:\n  gantry quota sync\n\n"
+        "STATE is in_sync, drift (Slurm, policy report), failing (REASON says why, e.g. the API\n"
+        "server cannot be reached), pending or never. Operators and admins only.");
+    cmd->callback([flags, io] { QuotaSync(*flags, *io); });
   }
 }
 

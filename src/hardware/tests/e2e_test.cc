@@ -80,6 +80,7 @@ TEST_F(HardwareE2e, CliPowersBootsAndInventoriesThroughTheBmcs) {
   EXPECT_NE(std::string::npos, status.output.find("NODE")) << status.output;
   EXPECT_NE(std::string::npos, status.output.find("timeout")) << status.output;
   EXPECT_NE(std::string::npos, status.output.find("1 of 4 node(s) failed")) << status.output;
+  EXPECT_NE(std::string::npos, status.output.find("4/4 done, 1 failed")) << status.output;  // progress line
   sim.SetFault(3, "none");
 
   auto boot = Cli(s, {"node", "boot", "pxe", "--once", "node-0", "node-1"});

@@ -149,6 +149,18 @@ TEST_F(RedfishTest, FirmwareUpdateFollowsTheTask) {
   EXPECT_EQ("9.9.9", d.FirmwareVersions().value().at("BIOS"));
 }
 
+TEST_F(RedfishTest, TaskMonitorOnAnotherOriginIsNotFollowed) {
+  sim_->SetFault(6, "foreign_location");
+  RedfishDriver d(Ep(6), Fast());
+  auto task = d.StartUpdate({"BIOS", "http://images/bios.bin?version=1", "sha256:00"});
+  sim_->SetFault(6, "none");
+  ASSERT_TRUE(task) << task.error().message;
+  auto polled = d.PollTask(*task);
+  ASSERT_FALSE(polled);
+  EXPECT_EQ("bad_response", FaultOf(polled.error()));
+  EXPECT_NE(std::string::npos, polled.error().message.find("another origin"));
+}
+
 struct FaultCase {
   const char* fault;
   const char* expected;

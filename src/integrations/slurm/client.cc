@@ -413,13 +413,32 @@ core::Result<std::vector<JobRecord>> SlurmClient::ListJobRecords(const JobRecord
   return ParseJobRecords(out.out);
 }
 
+namespace {
+core::Status ValidateJobId(const std::string& id) {
+  bool ok = !id.empty() && id.size() <= 32 && id.front() >= '0' && id.front() <= '9';
+  for (char c : id) ok = ok && ((c >= '0' && c <= '9') || c == '_' || c == '+');
+  if (!ok) return core::InvalidArgument("not a Slurm job id: " + id.substr(0, 32), "job_id");
+  return {};
+}
+}  // namespace
+
+core::Status SlurmClient::RequeueJob(const std::string& id) const {
+  GANTRY_TRY_STATUS(ValidateJobId(id));
+  GANTRY_TRY_STATUS(RunTool("scontrol", {"requeue", id}));
+  return {};
+}
+
+core::Status SlurmClient::CancelJob(const std::string& id) const {
+  GANTRY_TRY_STATUS(ValidateJobId(id));
+  GANTRY_TRY_STATUS(RunTool("scancel", {id}));
+  return {};
+}
+
 core::Status SlurmClient::HoldJobs(const std::vector<std::string>& job_ids) const {
   if (job_ids.empty()) return {};
   std::string list;
   for (const auto& id : job_ids) {
-    bool ok = !id.empty() && id.size() <= 32 && id.front() >= '0' && id.front() <= '9';
-    for (char c : id) ok = ok && ((c >= '0' && c <= '9') || c == '_' || c == '+');
-    if (!ok) return core::InvalidArgument("not a Slurm job id: " + id.substr(0, 32), "job_id");
+    GANTRY_TRY_STATUS(ValidateJobId(id));
     list += (list.empty() ? "" : ",") + id;
   }
   GANTRY_TRY(auto out, RunTool("scontrol", {"hold", list}));

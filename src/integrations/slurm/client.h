@@ -115,6 +115,11 @@ class SlurmClient {
   // Job allocations from the accounting database, for metering:
   // `sacct -P -n -X -a --format=JobID,Account,User,State,Start,End,ElapsedRaw,AllocTRES -S -E`.
   core::Result<std::vector<JobRecord>> ListJobRecords(const JobRecordQuery& query) const;
+  // Puts a running job back in the queue (`scontrol requeue ID`), or ends it (`scancel ID`).
+  // `id` must be a job id ("42", "42_3"); kInvalidArgument otherwise (nothing is run) and when
+  // Slurm refuses (e.g. the job is not requeueable or already finished).
+  core::Status RequeueJob(const std::string& id) const;
+  core::Status CancelJob(const std::string& id) const;
 
   // Holds pending jobs (`scontrol hold ID,...`): they stay queued and do not start until
   // released. Ids must be Slurm job ids (digits, '_' and '+'); kInvalidArgument otherwise.

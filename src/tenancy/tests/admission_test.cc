@@ -285,30 +285,12 @@ class ConcurrentAdmissionTest : public TenancyTest {
 TEST_P(ConcurrentAdmissionTest, HundredConcurrentReservationsNeverOvercommit) {
   MakeTenant("acme");
   SetQuota("acme", kH100, 50);
-  std::atomic<int> admitted{0}, exhausted{0}, other{0};
-  std::vector<std::string> errors(100);
-  std::vector<std::thread> threads;
-  std::atomic<bool> go{false};
-  for (int i = 0; i < 100; ++i) {
-    threads.emplace_back([&, i] {
-      while (!go.load()) std::this_thread::yield();
-      auto r = service_.Reserve(admin_, "acme", {std::nullopt, {{kH100, 1}}, "job-" + std::to_string(i)});
-      if (r) {
-        ++admitted;
-      } else if (r.error().code == core::Code::kResourceExhausted) {
-        ++exhausted;
-      } else {
-        ++other;
-        errors[i] = r.error().message;
-      }
-    });
-  }
-  go = true;
-  for (auto& t : threads) t.join();
-  for (const auto& e : errors) EXPECT_TRUE(e.empty()) << e;
-  EXPECT_EQ(50, admitted.load());
-  EXPECT_EQ(50, exhausted.load());
-  EXPECT_EQ(0, other.load());
+  auto out = ReserveConcurrently(100, [&](int i) {
+    return service_.Reserve(admin_, "acme", {std::nullopt, {{kH100, 1}}, "job-" + std::to_string(i)});
+  });
+  for (const auto& e : out.other) ADD_FAILURE() << e;
+  EXPECT_EQ(50, out.admitted);
+  EXPECT_EQ(50, out.exhausted);
   EXPECT_EQ(50, View("acme", kH100).reserved);
   ListOptions o;
   o.limit = 1000;

@@ -17,6 +17,9 @@
 #include "jobs/worker.h"
 #include "support/slurm_fixture.h"
 #include "tenancy/slurm_sync.h"
+#include "tenancy/reclaim.h"
+#include "tenancy/sync.h"
+#include "tenancy/usage.h"
 #include "tenancy/tests/test_util.h"
 
 namespace gantry::tenancy {
@@ -58,9 +61,12 @@ class SlurmSyncTest : public ::testing::Test {
     service_ = std::make_unique<Service>(*db_, *audit_, clock_);
     config_.client.env = slurm_->env();
     config_.client.timeout = 5s;
+    config_.enabled = true;
     RegisterSlurmSyncJobType(registry_, *db_, config_);
+    RegisterReclaimJobType(registry_, config_, "requeue");
     jobs_ = std::make_unique<jobs::Service>(*db_, *audit_, clock_, registry_);
-    RegisterSlurmRoutes(router_, *service_, *jobs_, config_);
+    RegisterSlurmRoutes(router_, *service_, config_);
+    RegisterSyncRoutes(router_, *jobs_, {{"slurm", kSlurmSyncJobType, true, {}}});
     jobs::WorkerOptions wo;
     wo.concurrency = 1;
     wo.poll_interval = 100ms;
@@ -242,6 +248,54 @@ TEST_F(SlurmSyncTest, QuotasBecomeAccountsJobsPendDriftIsRepairedAndOutagesChang
       20s);
   ASSERT_TRUE(held) << seen;
   std::cerr << "[slurm] slurm-jobs: " << seen << "\n";
+  std::string running_id;
+  auto queue_now = core::json::parse(seen);
+  for (const auto& j : queue_now.as_object().at("items").as_array()) {
+    if (j.as_object().at("state").as_string() == "RUNNING") {
+      running_id = std::string(j.as_object().at("job_id").as_string());
+    }
+  }
+
+  // 2b. Used, as Slurm reports it (sacct: the running job's AllocTRES), counts in p1 and acme.
+  auto usage = MakeSlurmUsageSource(*db_, config_);
+  std::map<std::pair<std::string, std::string>, Amounts> rolled;
+  bool reported = SlurmFixture::WaitFor(
+      [&] {
+        auto u = usage->Used();
+        if (!u) return false;
+        rolled = RollUp(*u);
+        return rolled[{"acme", "p1"}]["gpu/h100"] == 1;
+      },
+      20s);
+  ASSERT_TRUE(reported);
+  EXPECT_EQ(1, (rolled[{"acme", ""}]["gpu/h100"]));
+
+  // 2c. Reclaim reaches Slurm: tenancy.reclaim requeues the job a reclaimed reservation names.
+  auto rj = jobs_->Enqueue(
+      core::RequestContext::System(),
+      jobs::NewJob{kReclaimJobType,
+                   {{"reservations", core::json::array{core::json::object{
+                                         {"id", 1}, {"tenant", "acme"},
+                                         {"ref", "slurm:" + running_id}}}}},
+                   1,
+                   {}});
+  ASSERT_TRUE(rj) << rj.error().message;
+  workers_->Poke();
+  jobs::Job reclaim;
+  SlurmFixture::WaitFor(
+      [&] {
+        reclaim = jobs_->Get(admin_, rj->id).value();
+        return jobs::IsFinal(reclaim.state);
+      },
+      20s, 100ms);
+  ASSERT_EQ(jobs::kSucceeded, reclaim.state) << reclaim.error.value_or("");
+  EXPECT_NE(std::string::npos, reclaim.result->find("\"requeued\"")) << *reclaim.result;
+  EXPECT_TRUE(SlurmFixture::WaitFor(
+      [&] {
+        auto r = slurm_->Run({"scontrol", "show", "job", running_id});
+        return r.output.find("Restarts=1") != std::string::npos;
+      },
+      10s));
   EXPECT_EQ(404, Get("/api/v1/tenants/nobody/slurm-jobs").status);
 
   // 3. A hand-made change is drift under report (nothing changed), and repair puts it back.

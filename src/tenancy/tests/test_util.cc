@@ -1,5 +1,8 @@
 #include "tenancy/tests/test_util.h"
 
+#include <atomic>
+#include <thread>
+
 #include "auth/types.h"
 #include "store/migrate.h"
 
@@ -14,6 +17,59 @@ std::unique_ptr<store::Database> OpenTestDatabase(store::Backend backend, int po
   auto applied = store::Migrate(**db);
   if (!applied) throw std::runtime_error("migrate " + url + ": " + applied.error().message);
   return std::move(*db);
+}
+
+std::unique_ptr<jobs::WorkerPool> StartWorkers(jobs::Service& jobs) {
+  jobs::WorkerOptions wo;
+  wo.concurrency = 1;
+  wo.poll_interval = std::chrono::milliseconds(20);
+  auto w = std::make_unique<jobs::WorkerPool>(jobs, wo);
+  w->Start();
+  return w;
+}
+
+jobs::Job RunJob(jobs::Service& jobs, jobs::WorkerPool& workers, const std::string& type,
+                 core::json::object params) {
+  auto j = jobs.Enqueue(core::RequestContext::System(),
+                        jobs::NewJob{type, std::move(params), 1, std::nullopt});
+  EXPECT_TRUE(j) << j.error().message;
+  if (!j) return {};
+  workers.Poke();
+  jobs::Job job;
+  for (int i = 0; i < 1000; ++i) {
+    job = jobs.Get(core::RequestContext::System(), j->id).value();
+    if (jobs::IsFinal(job.state)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return job;
+}
+
+ConcurrentOutcome ReserveConcurrently(int calls,
+                                      const std::function<core::Result<Reservation>(int)>& reserve) {
+  std::atomic<int> admitted{0}, exhausted{0};
+  std::vector<std::string> errors(calls);
+  std::vector<std::thread> threads;
+  std::atomic<bool> go{false};
+  for (int i = 0; i < calls; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      auto r = reserve(i);
+      if (r) {
+        ++admitted;
+      } else if (r.error().code == core::Code::kResourceExhausted) {
+        ++exhausted;
+      } else {
+        errors[i] = r.error().message;
+      }
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  ConcurrentOutcome out{admitted.load(), exhausted.load(), {}};
+  for (auto& e : errors) {
+    if (!e.empty()) out.other.push_back(std::move(e));
+  }
+  return out;
 }
 
 TenancyTest::TenancyTest(int pool_size)

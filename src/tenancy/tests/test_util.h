@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "audit/service.h"
 #include "auth/service.h"
+#include "jobs/worker.h"
 #include "support/test_db.h"
 #include "tenancy/service.h"
 
@@ -22,6 +24,22 @@ namespace gantry::tenancy {
 
 // A database with every migration applied and a pool of `pool_size` connections.
 std::unique_ptr<store::Database> OpenTestDatabase(store::Backend backend, int pool_size);
+
+// One started job worker polling every 20 ms.
+std::unique_ptr<jobs::WorkerPool> StartWorkers(jobs::Service& jobs);
+// Enqueues one job (a single attempt), wakes the workers and returns it once final (or as it is
+// after 20 s).
+jobs::Job RunJob(jobs::Service& jobs, jobs::WorkerPool& workers, const std::string& type,
+                 core::json::object params = {});
+
+// Outcome of ReserveConcurrently.
+struct ConcurrentOutcome {
+  int admitted = 0, exhausted = 0;
+  std::vector<std::string> other;  // messages of any other error
+};
+// Runs `calls` threads that start together; call i runs reserve(i).
+ConcurrentOutcome ReserveConcurrently(int calls,
+                                      const std::function<core::Result<Reservation>(int)>& reserve);
 
 class TenancyTest : public ::testing::TestWithParam<store::Backend> {
  protected:
