@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <strings.h>
+#include <zlib.h>
 
 namespace gantry::agent {
 
@@ -41,9 +42,10 @@ bool WriteAll(int fd, const char* p, size_t n) {
 }
 
 void Answer(int fd, int status, std::string_view content_type, std::string_view body,
-            bool head = false) {
+            bool head = false, bool gzipped = false) {
   std::string h = "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) +
                   "\r\nContent-Type: " + std::string(content_type) +
+                  (gzipped ? "\r\nContent-Encoding: gzip\r\nVary: Accept-Encoding" : "") +
                   "\r\nContent-Length: " + std::to_string(body.size()) +
                   "\r\nConnection: close\r\n";
   if (status == 405) h += "Allow: GET, HEAD\r\n";
@@ -51,7 +53,51 @@ void Answer(int fd, int status, std::string_view content_type, std::string_view 
   if (WriteAll(fd, h.data(), h.size()) && !head) WriteAll(fd, body.data(), body.size());
 }
 
+std::string_view Trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
 }  // namespace
+
+bool AcceptsGzip(std::string_view value) {
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    value = comma == std::string_view::npos ? "" : value.substr(comma + 1);
+    size_t semi = item.find(';');
+    std::string_view coding = Trim(item.substr(0, semi));
+    bool match = (coding.size() == 4 && strncasecmp(coding.data(), "gzip", 4) == 0) ||
+                 (coding.size() == 6 && strncasecmp(coding.data(), "x-gzip", 6) == 0) || coding == "*";
+    if (!match) continue;
+    if (semi == std::string_view::npos) return true;
+    std::string_view param = Trim(item.substr(semi + 1));
+    if (param.size() < 2 || (param[0] != 'q' && param[0] != 'Q') || param[1] != '=') return true;
+    std::string_view q = Trim(param.substr(2));
+    // q=0, q=0.0, q=0.00...: refused; anything else allows it.
+    bool zero = !q.empty() && q[0] == '0';
+    for (size_t i = 1; zero && i < q.size(); ++i) zero = q[i] == '.' || q[i] == '0';
+    if (!zero) return true;
+  }
+  return false;
+}
+
+std::string Gzip(std::string_view data, int level) {
+  z_stream z{};
+  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int r = deflate(&z, Z_FINISH);
+  size_t n = out.size() - z.avail_out;
+  deflateEnd(&z);
+  if (r != Z_STREAM_END) return {};
+  out.resize(n);
+  return out;
+}
 
 core::Result<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::string& host, int port) {
   if (port < 0 || port > 65535) return core::InvalidArgument("port out of range", "listen");
@@ -143,7 +189,7 @@ void HttpListener::HandleConnection(int fd, const Handler& handler) {
     Answer(fd, 405, "text/plain", "only GET and HEAD\n");
     return;
   }
-  std::string_view accept;
+  std::string_view accept, encoding;
   std::string_view rest = eol == std::string_view::npos ? "" : head.substr(eol + 2);
   while (!rest.empty()) {
     size_t e = rest.find("\r\n");
@@ -152,12 +198,21 @@ void HttpListener::HandleConnection(int fd, const Handler& handler) {
     if (h.size() > 7 && strncasecmp(h.data(), "accept:", 7) == 0) {
       accept = h.substr(7);
       while (!accept.empty() && accept.front() == ' ') accept.remove_prefix(1);
+    } else if (h.size() > 16 && strncasecmp(h.data(), "accept-encoding:", 16) == 0) {
+      encoding = Trim(h.substr(16));
     }
   }
   std::string_view path = target.substr(0, target.find('?'));
   HttpAnswer a;
   handler(path, accept, a);
   std::string_view body = a.body.empty() ? std::string_view(a.owned) : a.body;
+  if (a.status == 200 && !body.empty() && AcceptsGzip(encoding)) {
+    std::string zipped = Gzip(body);
+    if (!zipped.empty()) {
+      Answer(fd, a.status, a.content_type, zipped, is_head, true);
+      return;
+    }
+  }
   Answer(fd, a.status, a.content_type, body, is_head);
 }
 

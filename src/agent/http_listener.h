@@ -1,5 +1,7 @@
 // A minimal HTTP/1.1 listener for the agent: one thread, one connection at a time, GET and HEAD
 // only, requests up to 8 KiB with a 5 s read deadline, "Connection: close" on every answer.
+// Answers of 200 are gzip-compressed (zlib, level 1) when the request's Accept-Encoding allows
+// gzip, as Prometheus' scrapes do by default.
 // Enough for Prometheus scrapes without pulling the control plane's HTTP stack into the agent.
 #pragma once
 
@@ -19,6 +21,11 @@ struct HttpAnswer {
   std::string_view body;  // must stay valid until the handler is called again
   std::string owned;      // used when body is empty
 };
+
+// Whether an Accept-Encoding value allows gzip ("gzip", "x-gzip" or "*" with a q above 0).
+bool AcceptsGzip(std::string_view accept_encoding);
+// gzip (RFC 1952) of `data` at zlib `level`; empty on a zlib failure.
+std::string Gzip(std::string_view data, int level = 1);
 
 class HttpListener {
  public:

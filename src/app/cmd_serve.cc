@@ -220,6 +220,10 @@ int Serve(CLI::App& cmd, ServeFlags& f) {
     while (!stop_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping.load(); })) {
       lock.unlock();
       if (auto st = p.cmdb().Sync(); !st) spdlog::warn("cmdb graph sync failed: {}", st.error().message);
+      // CIs entering or leaving maintenance: the silences follow (monitoring/maintenance.h).
+      auto m = monitoring::EnqueueMaintenanceSyncIfPending(p.monitoring().maintenance(), p.jobs());
+      if (!m) spdlog::warn("maintenance silence check failed: {}", m.error().message);
+      else if (*m) workers.Poke();
       lock.lock();
     }
   });

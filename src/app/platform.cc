@@ -178,6 +178,12 @@ void RegisterCoreJobTypes(Platform& platform) {
   meter_slurm.prefix = platform.slurm().prefix;
   metering::RegisterJobTypes(platform.job_types(), platform.metering(), platform.billing(),
                              meter_slurm);
+  monitoring::RegisterMaintenanceJobType(platform.job_types(), platform.monitoring().maintenance());
+  // The firmware campaign's alert gate: no new critical alert on the batch (monitoring/maintenance.h).
+  platform.campaigns().SetAlertGate([&m = platform.monitoring().maintenance()](
+                                        const std::vector<std::string>& servers, core::UnixNanos since) {
+    return m.ServersQuietSince(servers, since);
+  });
 }
 
 }  // namespace gantry::app

@@ -77,7 +77,8 @@ Service::Service(store::Database& db, const audit::Service& audit, cmdb::Service
       targets_(cmdb, config.targets),
       notifier_(config.notify_webhooks),
       metrics_(config.prometheus_url),
-      silences_(db, audit, cmdb, clock, config.alertmanager_url) {}
+      silences_(db, audit, cmdb, clock, config.alertmanager_url),
+      maintenance_(db, cmdb, silences_, clock, config.alertmanager_url) {}
 
 PeerStatus Service::Peers() const {
   auto probe = [](const std::string& url) -> std::string {

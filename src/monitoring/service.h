@@ -15,6 +15,7 @@
 
 #include "audit/service.h"
 #include "cmdb/service.h"
+#include "monitoring/maintenance.h"
 #include "monitoring/metrics_proxy.h"
 #include "monitoring/notifier.h"
 #include "monitoring/resolver.h"
@@ -65,6 +66,7 @@ class Service {
   CiResolver& resolver() { return resolver_; }
   MetricsProxy& metrics() { return metrics_; }
   SilenceManager& silences() { return silences_; }
+  Maintenance& maintenance() { return maintenance_; }
   Notifier& notifier() { return notifier_; }
   TargetDirectory& targets() { return targets_; }
 
@@ -87,6 +89,7 @@ class Service {
   Notifier notifier_;
   MetricsProxy metrics_;
   SilenceManager silences_;
+  Maintenance maintenance_;
 };
 
 }  // namespace gantry::monitoring

@@ -51,10 +51,11 @@ Silence FromRow(const store::Row& r) {
   s.created_at = r.Int(6);
   s.ends_at = r.Int(7);
   s.removed_at = r.OptInt(8);
+  s.origin = r.Str(9);
   return s;
 }
 
-constexpr char kColumns[] = "id, ci_id, ci, silence_id, matchers, created_by, created_at, ends_at, removed_at";
+constexpr char kColumns[] = "id, ci_id, ci, silence_id, matchers, created_by, created_at, ends_at, removed_at, origin";
 
 core::Status Expire(const std::string& url, const std::string& id) {
   OutboundRequest r;
@@ -80,7 +81,8 @@ core::json::object ToJson(const Silence& s) {
           {"comment", s.comment},
           {"created_at", core::FormatRfc3339(s.created_at)},
           {"ends_at", core::FormatRfc3339(s.ends_at)},
-          {"removed_at", s.removed_at ? core::json::value(core::FormatRfc3339(*s.removed_at)) : core::json::value(nullptr)}};
+          {"removed_at", s.removed_at ? core::json::value(core::FormatRfc3339(*s.removed_at)) : core::json::value(nullptr)},
+          {"origin", s.origin}};
 }
 
 SilenceManager::SilenceManager(store::Database& db, const audit::Service& audit, cmdb::Service& cmdb,
@@ -90,7 +92,8 @@ SilenceManager::SilenceManager(store::Database& db, const audit::Service& audit,
 }
 
 core::Result<Silence> SilenceManager::Create(const core::RequestContext& rc, std::string_view ci_ref,
-                                             std::chrono::minutes duration, std::string comment) {
+                                             std::chrono::minutes duration, std::string comment,
+                                             std::string origin) {
   if (duration.count() < 1 || duration.count() > 60 * 24 * 14) {
     return core::InvalidArgument("minutes must be between 1 and 20160 (14 days)", "minutes");
   }
@@ -160,17 +163,19 @@ core::Result<Silence> SilenceManager::Create(const core::RequestContext& rc, std
   s.comment = comment;
   s.created_at = now;
   s.ends_at = ends;
+  s.origin = origin;
   auto stored = [&]() -> core::Result<int64_t> {
     GANTRY_TRY(auto tx, db_.Begin(store::TxMode::kWrite));
     core::json::object matchers{{"covered", Strings(list)}, {"comment", comment}};
     GANTRY_TRY(auto rs, tx->Exec("INSERT INTO mon_silences (ci_id, ci, silence_id, matchers, created_by, created_at, "
-                                 "ends_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                 "ends_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                                  {s.ci_id, s.ci, core::ToJson(Strings(ids)), core::ToJson(matchers),
-                                  s.created_by, s.created_at, s.ends_at}));
+                                  s.created_by, s.created_at, s.ends_at, s.origin}));
     int64_t id = rs.rows.at(0).Int(0);
     auto e = audit::Service::MakeEvent(rc, "monitoring.silence.create", "ci", s.ci,
                                        core::json::object{{"silence", id}, {"covered", static_cast<int64_t>(list.size())},
-                                                          {"ends_at", core::FormatRfc3339(ends)}});
+                                                          {"ends_at", core::FormatRfc3339(ends)},
+                                                          {"origin", origin}});
     e.tenant = ci.tenant;
     GANTRY_TRY_STATUS(audit_.Append(*tx, std::move(e)));
     GANTRY_TRY_STATUS(tx->Commit());

@@ -27,6 +27,7 @@ struct Silence {
   std::string created_by, comment;
   core::UnixNanos created_at = 0, ends_at = 0;
   std::optional<core::UnixNanos> removed_at;
+  std::string origin = "manual";            // "manual" or "maintenance" (CMDB status, maintenance.h)
 };
 core::json::object ToJson(const Silence& s);
 
@@ -36,7 +37,8 @@ class SilenceManager {
                  const core::Clock& clock, std::string alertmanager_url);
 
   core::Result<Silence> Create(const core::RequestContext& rc, std::string_view ci_ref,
-                               std::chrono::minutes duration, std::string comment);
+                               std::chrono::minutes duration, std::string comment,
+                               std::string origin = "manual");
   core::Result<Silence> Remove(const core::RequestContext& rc, int64_t id);
   core::Result<std::vector<Silence>> List(const core::RequestContext& rc, bool active_only);
 

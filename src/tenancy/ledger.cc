@@ -109,14 +109,19 @@ void Ledger::SetQuota(const Quota& q) {
 }
 
 core::Status Ledger::Flush(core::UnixNanos now) {
+  // One statement for the counters and one for their history rows.
+  std::vector<UsageRow> rows;
+  std::vector<std::pair<Quota, UsageRow>> history;
   for (const auto& key : dirty_) {
     UsageRow& u = usage_.at(key);
     u.borrowed = Borrowed(u.tenant_id, u.project_id, u.resource);
-    GANTRY_TRY_STATUS(Store::UpsertUsage(tx_, u, now));
+    rows.push_back(u);
     const Quota* q = QuotaOf(u.tenant_id, u.project_id, u.resource);
-    Quota none{u.tenant_id, u.project_id, u.resource, 0, std::nullopt};
-    GANTRY_TRY_STATUS(Store::AppendHistory(tx_, q ? *q : none, u, now));
+    history.emplace_back(q ? *q : Quota{u.tenant_id, u.project_id, u.resource, 0, std::nullopt},
+                         u);
   }
+  GANTRY_TRY_STATUS(Store::UpsertUsage(tx_, rows, now));
+  GANTRY_TRY_STATUS(Store::AppendHistory(tx_, history, now));
   dirty_.clear();
   return {};
 }

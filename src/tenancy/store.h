@@ -77,7 +77,9 @@ class Store {
                                                        std::optional<int64_t> project_id,
                                                        const std::vector<std::string>& resources,
                                                        bool lock, store::Backend backend);
-  static core::Status UpsertUsage(store::Tx& tx, const UsageRow& u, core::UnixNanos now);
+  // Writes these counters (distinct keys) in one statement.
+  static core::Status UpsertUsage(store::Tx& tx, const std::vector<UsageRow>& rows,
+                                  core::UnixNanos now);
 
   // Reservations.
   static core::Result<int64_t> InsertReservation(store::Tx& tx, const Reservation& r);
@@ -109,7 +111,9 @@ class Store {
   static core::Result<int64_t> DeleteSnapshotsBefore(store::Tx& tx, core::UnixNanos before);
 
   // History.
-  static core::Status AppendHistory(store::Tx& tx, const Quota& q, const UsageRow& u,
+  // One history row per (quota, counter) pair, in one statement.
+  static core::Status AppendHistory(store::Tx& tx,
+                                    const std::vector<std::pair<Quota, UsageRow>>& rows,
                                     core::UnixNanos now);
   static core::Result<std::vector<HistoryPoint>> History(store::Tx& tx, int64_t tenant_id,
                                                          std::optional<int64_t> project_id,

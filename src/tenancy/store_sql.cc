@@ -335,12 +335,26 @@ core::Result<std::vector<UsageRow>> Store::LoadUsage(store::Tx& tx,
   return out;
 }
 
-core::Status Store::UpsertUsage(store::Tx& tx, const UsageRow& u, core::UnixNanos now) {
-  GANTRY_TRY_STATUS(tx.Exec(
+core::Status Store::UpsertUsage(store::Tx& tx, const std::vector<UsageRow>& rows,
+                                core::UnixNanos now) {
+  if (rows.empty()) return {};
+  std::string sql =
       "INSERT INTO quota_usage (tenant_id, project_id, resource, reserved, borrowed, updated_at) "
-      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, project_id, resource) DO UPDATE SET "
-      "reserved = excluded.reserved, borrowed = excluded.borrowed, updated_at = excluded.updated_at",
-      {u.tenant_id, u.project_id, u.resource, u.reserved, u.borrowed, now}));
+      "VALUES ";
+  store::Params p;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& u = rows[i];
+    sql += i ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)";
+    for (store::Value v : {store::Value(u.tenant_id), store::Value(u.project_id),
+                           store::Value(u.resource), store::Value(u.reserved),
+                           store::Value(u.borrowed), store::Value(now)}) {
+      p.push_back(std::move(v));
+    }
+  }
+  sql += " ON CONFLICT (tenant_id, project_id, resource) DO UPDATE SET "
+         "reserved = excluded.reserved, borrowed = excluded.borrowed, "
+         "updated_at = excluded.updated_at";
+  GANTRY_TRY_STATUS(tx.Exec(sql, p));
   return {};
 }
 
@@ -432,13 +446,25 @@ core::Status Store::FinishReservation(store::Tx& tx, int64_t id, const std::stri
 
 // ---- history ------------------------------------------------------------------------------
 
-core::Status Store::AppendHistory(store::Tx& tx, const Quota& q, const UsageRow& u,
+core::Status Store::AppendHistory(store::Tx& tx,
+                                  const std::vector<std::pair<Quota, UsageRow>>& rows,
                                   core::UnixNanos now) {
-  GANTRY_TRY_STATUS(tx.Exec(
+  if (rows.empty()) return {};
+  std::string sql =
       "INSERT INTO quota_history (time, tenant_id, project_id, resource, guaranteed, burst, "
-      "reserved, borrowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {now, u.tenant_id, u.project_id, u.resource, q.guaranteed, store::Opt(q.burst), u.reserved,
-       u.borrowed}));
+      "reserved, borrowed) VALUES ";
+  store::Params p;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& [q, u] = rows[i];
+    sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?)";
+    for (store::Value v : {store::Value(now), store::Value(u.tenant_id),
+                           store::Value(u.project_id), store::Value(u.resource),
+                           store::Value(q.guaranteed), store::Opt(q.burst),
+                           store::Value(u.reserved), store::Value(u.borrowed)}) {
+      p.push_back(std::move(v));
+    }
+  }
+  GANTRY_TRY_STATUS(tx.Exec(sql, p));
   return {};
 }
 

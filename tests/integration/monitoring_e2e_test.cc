@@ -238,6 +238,19 @@ TEST(MonitoringE2E, PrometheusDiscoversScrapesAlertsAndGantryOpensAnEnrichedInci
     auto del = gantry_cli({"monitor", "unsilence", std::to_string(sil_id)});
     EXPECT_EQ(del.status, 0) << del.output;
     EXPECT_TRUE(PromFixture::WaitFor([&] { return state() == "active"; }, std::chrono::seconds(20)));
+
+    // The same without asking: the rack's CMDB status maintenance makes gantry serve queue
+    // monitoring.maintenance_sync, whose silence suppresses the alert; back to active expires it.
+    auto on = gantry_cli({"ci", "update", "rack/A01", "--status", "maintenance"});
+    ASSERT_EQ(on.status, 0) << on.output;
+    EXPECT_TRUE(PromFixture::WaitFor([&] { return state() == "suppressed"; }, std::chrono::seconds(30)));
+    auto auto_listed = gantry_cli({"monitor", "silences", "-o", "json"});
+    EXPECT_NE(auto_listed.output.find("\"origin\": \"maintenance\""), std::string::npos) << auto_listed.output;
+    auto off = gantry_cli({"ci", "update", "rack/A01", "--status", "active"});
+    ASSERT_EQ(off.status, 0) << off.output;
+    EXPECT_TRUE(PromFixture::WaitFor([&] { return state() == "active"; }, std::chrono::seconds(30)));
+    auto sync_jobs = gantry_cli({"jobs", "list", "--type", "monitoring.maintenance_sync", "-o", "json"});
+    EXPECT_NE(sync_jobs.output.find("succeeded"), std::string::npos) << sync_jobs.output;
   }
   agent.Signal(SIGTERM);
   EXPECT_EQ(agent.Wait(std::chrono::seconds(10)), 0);

@@ -117,6 +117,22 @@ TEST(AgentProcess, OpenMetricsOnRequest) {
   EXPECT_EQ(plain.output.find("# EOF"), std::string::npos);
 }
 
+// Prometheus asks for gzip (Accept-Encoding: gzip); curl --compressed does the same and inflates.
+TEST(AgentProcess, GzipWhenAsked) {
+  AgentProcess agent({"--no-gpu"});
+  auto url = "http://127.0.0.1:" + std::to_string(agent.port()) + "/metrics";
+  auto zipped = gantry::testing::Run({"curl", "-sS", "--fail", "--max-time", "10", "--compressed", "-i", url});
+  ASSERT_EQ(zipped.status, 0) << zipped.output;
+  EXPECT_NE(zipped.output.find("Content-Encoding: gzip"), std::string::npos) << zipped.output.substr(0, 400);
+  EXPECT_TRUE(Find(zipped.output, "node_cpu_seconds_total", {{"mode", "idle"}}));
+  auto sizes = gantry::testing::Run({"curl", "-sS", "--fail", "--max-time", "10", "-o", "/dev/null", "-w",
+                                     "%{size_download}", "-H", "Accept-Encoding: gzip", url});
+  auto plain = agent.Get("/metrics", "", true);
+  ASSERT_EQ(sizes.status, 0);
+  EXPECT_EQ(plain.output.find("Content-Encoding"), std::string::npos) << "no gzip unless asked";
+  EXPECT_LT(std::stoll(sizes.output) * 3, static_cast<long long>(plain.output.size()));
+}
+
 TEST(AgentProcess, AbsentNvmlLeavesTheRestWorking) {
   AgentProcess agent({"--nvml-library", "/nonexistent/libnvidia-ml.so.1"});
   auto r = agent.Get("/metrics");
