@@ -67,8 +67,20 @@ Billing::Billing(Service& metering, const audit::Service& audit, core::MetricsRe
     : metering_(metering), audit_(audit) {
   if (metrics) {
     alerts_ = &metrics->Counter("gantry_metering_budget_alerts_total",
-                                "Budget alerts raised, by threshold (percent).", {"threshold"});
+                                "Budget alerts raised, by threshold (percent) and what raised "
+                                "them (ingest, read, set, job).",
+                                {"threshold", "trigger"});
   }
+  metering_.SetUsageHook(
+      [this](store::Tx& tx, const std::set<std::pair<int64_t, int64_t>>& grown,
+             core::UnixNanos now) { return OnUsage(tx, grown, now); });
+}
+
+Billing::~Billing() { metering_.SetUsageHook({}); }
+
+void Billing::MarkBudgetsChanged() {
+  std::lock_guard lock(budgeted_mu_);
+  budgeted_stale_ = true;
 }
 
 // ---- rating ---------------------------------------------------------------------------------
@@ -491,7 +503,36 @@ core::Result<BudgetStatus> Billing::Evaluate(store::Tx& tx, const Budget& b, cor
   return st;
 }
 
-core::Status Billing::RaiseAlerts(store::Tx& tx, BudgetStatus& st, core::UnixNanos now) {
+core::Status Billing::OnUsage(store::Tx& tx, const std::set<std::pair<int64_t, int64_t>>& grown,
+                             core::UnixNanos now) {
+  constexpr core::UnixNanos kBudgetedTtl = 10 * core::kNanosPerSecond;
+  std::set<int64_t> tenants;
+  {
+    std::lock_guard lock(budgeted_mu_);
+    if (budgeted_stale_ || now - budgeted_at_ > kBudgetedTtl || now < budgeted_at_) {
+      GANTRY_TRY(budgeted_, Store::BudgetedTenants(tx));
+      budgeted_stale_ = false;
+      budgeted_at_ = now;
+    }
+    for (const auto& [tenant, project] : grown) {
+      if (budgeted_.count(tenant)) tenants.insert(tenant);
+    }
+  }
+  if (tenants.empty()) return {};
+  GANTRY_TRY(auto budgets, Store::BudgetsOfTenants(tx, tenants));
+  auto period = MonthOf(now).first;
+  for (const auto& b : budgets) {
+    if (b.project_id && !grown.count({b.tenant_id, b.project_id})) continue;
+    GANTRY_TRY(auto raised, Store::BudgetAlerts(tx, b.id, period));
+    if (raised.size() >= 3) continue;  // 50, 80 and 100 % raised already this period
+    GANTRY_TRY(auto st, Evaluate(tx, b, now));
+    GANTRY_TRY_STATUS(RaiseAlerts(tx, st, now, "ingest"));
+  }
+  return {};
+}
+
+core::Status Billing::RaiseAlerts(store::Tx& tx, BudgetStatus& st, core::UnixNanos now,
+                                  const char* trigger) {
   for (int64_t threshold : {50, 80, 100}) {
     if (st.percent < threshold) continue;
     GANTRY_TRY(bool fresh, Store::InsertBudgetAlert(tx, st.budget.id, st.period_start, threshold,
@@ -504,12 +545,13 @@ core::Status Billing::RaiseAlerts(store::Tx& tx, BudgetStatus& st, core::UnixNan
                                        {{"metric", st.budget.metric},
                                         {"threshold", threshold},
                                         {"spent", st.spent},
-                                        {"limit", st.budget.limit}});
+                                        {"limit", st.budget.limit},
+                                        {"trigger", trigger}});
     e.tenant = st.budget.tenant;
     GANTRY_TRY_STATUS(audit_.Append(tx, std::move(e)));
     spdlog::warn("budget {} ({}) of {} reached {}%: {} of {}", st.budget.id, st.budget.metric,
                  target, threshold, st.spent, st.budget.limit);
-    if (alerts_) alerts_->Inc({std::to_string(threshold)});
+    if (alerts_) alerts_->Inc({std::to_string(threshold), trigger});
   }
   std::sort(st.alerts.begin(), st.alerts.end());
   st.alerts.erase(std::unique(st.alerts.begin(), st.alerts.end()), st.alerts.end());
@@ -546,8 +588,9 @@ core::Result<BudgetStatus> Billing::SetBudget(const core::RequestContext& rc,
                           t.slug + (b.project.empty() ? "" : "/" + b.project), t.slug,
                           {{"metric", b.metric}, {"limit", b.limit}, {"hard", b.hard},
                            {"hold_slurm", b.hold_slurm}}));
-  GANTRY_TRY_STATUS(RaiseAlerts(*tx, st, now));
+  GANTRY_TRY_STATUS(RaiseAlerts(*tx, st, now, "set"));
   GANTRY_TRY_STATUS(tx->Commit());
+  MarkBudgetsChanged();  // after the commit, so that no reload can miss it
   return st;
 }
 
@@ -563,7 +606,9 @@ core::Status Billing::DeleteBudget(const core::RequestContext& rc, const std::st
   }
   GANTRY_TRY_STATUS(Store::DeleteBudget(*tx, id));
   GANTRY_TRY_STATUS(Audit(audit_, *tx, rc, "budget.delete", "budget", std::to_string(id), t.slug, {}));
-  return tx->Commit();
+  GANTRY_TRY_STATUS(tx->Commit());
+  MarkBudgetsChanged();
+  return {};
 }
 
 core::Result<std::vector<BudgetStatus>> Billing::Budgets(const core::RequestContext& rc,
@@ -576,7 +621,7 @@ core::Result<std::vector<BudgetStatus>> Billing::Budgets(const core::RequestCont
   std::vector<BudgetStatus> out;
   for (const auto& b : list) {
     GANTRY_TRY(auto st, Evaluate(*tx, b, now));
-    GANTRY_TRY_STATUS(RaiseAlerts(*tx, st, now));
+    GANTRY_TRY_STATUS(RaiseAlerts(*tx, st, now, "read"));
     out.push_back(std::move(st));
   }
   GANTRY_TRY_STATUS(tx->Commit());
@@ -590,7 +635,7 @@ core::Result<std::vector<BudgetStatus>> Billing::EvaluateAll() {
   std::vector<BudgetStatus> out;
   for (const auto& b : list) {
     GANTRY_TRY(auto st, Evaluate(*tx, b, now));
-    GANTRY_TRY_STATUS(RaiseAlerts(*tx, st, now));
+    GANTRY_TRY_STATUS(RaiseAlerts(*tx, st, now, "job"));
     out.push_back(std::move(st));
   }
   GANTRY_TRY_STATUS(tx->Commit());

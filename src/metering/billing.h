@@ -19,6 +19,8 @@
 #pragma once
 
 #include <optional>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,7 +30,11 @@ namespace gantry::metering {
 
 class Billing {
  public:
+  // Installs itself as `metering`'s usage hook (budget alerts on ingest); removes it again.
   Billing(Service& metering, const audit::Service& audit, core::MetricsRegistry* metrics);
+  ~Billing();
+  Billing(const Billing&) = delete;
+  Billing& operator=(const Billing&) = delete;
 
   // The rated lines of a tenant's month as they stand (not stored). `project_id` set: only that
   // project's usage (budgets). Usage without a price rates at 0 with "no price" in the
@@ -80,11 +86,24 @@ class Billing {
 
  private:
   core::Result<BudgetStatus> Evaluate(store::Tx& tx, const Budget& b, core::UnixNanos now);
-  core::Status RaiseAlerts(store::Tx& tx, BudgetStatus& st, core::UnixNanos now);
+  // `trigger` (ingest, read, set, job) goes into the audit event and the metric.
+  core::Status RaiseAlerts(store::Tx& tx, BudgetStatus& st, core::UnixNanos now,
+                           const char* trigger);
+  // Service's usage hook: the budgets of the tenants/projects whose usage grew, evaluated in the
+  // ingest transaction unless every threshold of the period is raised already.
+  void MarkBudgetsChanged();
+  core::Status OnUsage(store::Tx& tx, const std::set<std::pair<int64_t, int64_t>>& grown,
+                       core::UnixNanos now);
 
   Service& metering_;
   const audit::Service& audit_;
   core::CounterFamily* alerts_ = nullptr;
+  // Tenants with a budget, so that ingest of everyone else costs no query: reloaded after a
+  // budget changes here and at most kBudgetedTtl after it changed on another replica.
+  std::mutex budgeted_mu_;
+  std::set<int64_t> budgeted_;
+  bool budgeted_stale_ = true;
+  core::UnixNanos budgeted_at_ = 0;
 };
 
 // Exports of an invoice: "csv", "json" or "focus" (FinOps FOCUS 1.0 columns, CSV).

@@ -98,6 +98,7 @@ class RemoteWriteReceiver {
     std::vector<RwSeries> series;
     uint64_t hash = 0;
     bool done = false;
+    std::condition_variable cv;  // signalled when done, or to make this job's thread lead
     core::Result<RemoteWriteResult> result = core::Internal("not applied");
   };
   core::Status LoadStates();
@@ -126,13 +127,15 @@ class RemoteWriteReceiver {
   std::vector<GroupKey> groups_;
   std::unordered_map<uint64_t, State> states_;
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
   std::vector<Job*> queue_;
   bool leading_ = false;
 };
 
 // FNV-1a 64 of a byte string.
 uint64_t Fnv1a(std::string_view data, uint64_t seed = 14695981039346656037ull);
+// A 64-bit hash of a byte string, 8 bytes a step (a body's hash: ~8x faster than Fnv1a). Stable
+// across builds and hosts of the same endianness.
+uint64_t BodyHash(std::string_view data);
 
 // POST /api/v1/metering/write (metering.write).
 void RegisterRemoteWriteRoutes(http::Router& router, RemoteWriteReceiver& receiver);

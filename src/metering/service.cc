@@ -190,17 +190,20 @@ core::Result<IngestResult> Service::IngestInTx(store::Tx& tx, const std::string&
   }
   GANTRY_TRY(auto inserted, Store::InsertRecords(tx, rows, now));
   Rollups hourly;
+  std::set<std::pair<int64_t, int64_t>> grown;
   for (const auto& r : rows) {
     if (!inserted.count(r.key)) {
       ++result.duplicates;
       continue;
     }
     ++result.accepted;
+    if (r.quantity > 0) grown.emplace(r.tenant_id, r.project_id);
     for (const auto& [hour, q] : SplitByHour(r.quantity, r.start, r.end)) {
       if (q) hourly[{r.tenant_id, r.project_id, r.sku, r.kind, hour}] += q;
     }
   }
   GANTRY_TRY_STATUS(Store::AddRollups(tx, hourly));
+  if (usage_hook_ && !grown.empty()) GANTRY_TRY_STATUS(usage_hook_(tx, grown, now));
   return result;
 }
 

@@ -117,6 +117,13 @@ class Service {
   core::Result<Price> AddPrice(const core::RequestContext& rc, Price p);
   core::Result<std::vector<Price>> Prices(const std::string& sku);
 
+  // Runs inside every ingest transaction whose records added usage, with the (tenant id,
+  // project id; 0: none) pairs that grew: Billing raises budget alerts there, in the same
+  // transaction. Set once before serving (not synchronised).
+  using UsageHook = std::function<core::Status(
+      store::Tx&, const std::set<std::pair<int64_t, int64_t>>&, core::UnixNanos now)>;
+  void SetUsageHook(UsageHook hook) { usage_hook_ = std::move(hook); }
+
   // Test hook: runs just before a batch commits; an error aborts the batch (a simulated crash).
   std::function<core::Status()> before_commit_for_test;
 
@@ -135,6 +142,7 @@ class Service {
   core::CounterFamily* rejected_ = nullptr;
   std::mutex sku_mu_;
   std::shared_ptr<const std::set<std::string, std::less<>>> sku_names_;
+  UsageHook usage_hook_;
 };
 
 // True when the caller sees every tenant's usage and bills.

@@ -149,6 +149,11 @@ class Store {
   static core::Result<std::vector<Budget>> ListBudgets(store::Tx& tx,
                                                        std::optional<int64_t> tenant_id);
   static core::Status DeleteBudget(store::Tx& tx, int64_t id);
+  // The tenants with at least one budget (their own or a project's).
+  static core::Result<std::set<int64_t>> BudgetedTenants(store::Tx& tx);
+  // The budgets of these tenants (and of their projects), one query per 500 tenants.
+  static core::Result<std::vector<Budget>> BudgetsOfTenants(store::Tx& tx,
+                                                           const std::set<int64_t>& tenant_ids);
   static core::Result<std::vector<int64_t>> BudgetAlerts(store::Tx& tx, int64_t budget_id,
                                                          core::UnixNanos period_start);
   // False when that alert was raised already.

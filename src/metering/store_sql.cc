@@ -542,6 +542,33 @@ core::Result<std::vector<Budget>> Store::ListBudgets(store::Tx& tx,
   return out;
 }
 
+core::Result<std::set<int64_t>> Store::BudgetedTenants(store::Tx& tx) {
+  GANTRY_TRY(auto rs, tx.Exec("SELECT DISTINCT tenant_id FROM budgets"));
+  std::set<int64_t> out;
+  for (const auto& r : rs.rows) out.insert(r.Int(0));
+  return out;
+}
+
+core::Result<std::vector<Budget>> Store::BudgetsOfTenants(store::Tx& tx,
+                                                          const std::set<int64_t>& tenant_ids) {
+  std::vector<Budget> out;
+  std::vector<int64_t> ids(tenant_ids.begin(), tenant_ids.end());
+  for (size_t i = 0; i < ids.size(); i += 500) {
+    size_t n = std::min<size_t>(500, ids.size() - i);
+    store::Params p(ids.begin() + i, ids.begin() + i + n);
+    GANTRY_TRY(auto rs,
+               tx.Exec("SELECT b.id, b.tenant_id, t.slug, b.project_id, COALESCE(p.slug, ''), "
+                       "b.metric, b.limit_amount, b.hard, b.hold_slurm FROM budgets b JOIN tenants t "
+                       "ON t.id = b.tenant_id LEFT JOIN projects p ON p.id = b.project_id WHERE "
+                       "b.tenant_id IN (" + Marks(n) + ") ORDER BY b.id", p));
+    for (const auto& r : rs.rows) {
+      out.push_back(Budget{r.Int(0), r.Int(1), r.Str(2), r.Int(3), r.Str(4), r.Str(5), r.Int(6),
+                           r.Bool(7), r.Bool(8)});
+    }
+  }
+  return out;
+}
+
 core::Status Store::DeleteBudget(store::Tx& tx, int64_t id) {
   GANTRY_TRY_STATUS(tx.Exec("DELETE FROM budget_alerts WHERE budget_id = ?", {id}));
   GANTRY_TRY_STATUS(tx.Exec("DELETE FROM budgets WHERE id = ?", {id}));

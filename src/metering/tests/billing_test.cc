@@ -219,6 +219,61 @@ TEST_P(BillingTest, BudgetsAlertAtThresholdsAndHardGpuBudgetsRefuseAdmission) {
   EXPECT_EQ(3, AuditCount("budget.alert"));
 }
 
+TEST_P(BillingTest, IngestRaisesBudgetAlertsOncePerThresholdWithoutAnyRead) {
+  MakeTenant("acme", {"train", "infer"});
+  MakeTenant("globex");
+  Budget b;
+  b.metric = "gpu_hours";
+  b.limit = 10;
+  auto set = billing_->SetBudget(admin_, "acme", "train", b);
+  ASSERT_OK(set);
+  auto now = clock_.Now();
+  auto alerts = [this](const char* threshold) {
+    std::string m = metrics_.Render();
+    std::string line = std::string("gantry_metering_budget_alerts_total{threshold=\"") +
+                       threshold + "\",trigger=\"ingest\"} 1\n";
+    return m.find(line) != std::string::npos;
+  };
+  // Usage of other projects and tenants does not touch train's budget.
+  Ingest({Gpu("x", "acme", "infer", 9 * kGpuHour, now - 9 * kHour, 9 * kHour),
+          Gpu("y", "globex", "", 9 * kGpuHour, now - 9 * kHour, 9 * kHour)});
+  EXPECT_EQ(0, AuditCount("budget.alert"));
+  // 6 of 10 GPU-hours: the 50 % alert is raised by the ingest itself (nobody read the budget).
+  Ingest({Gpu("a", "acme", "train", 6 * kGpuHour, now - 6 * kHour, 6 * kHour)});
+  EXPECT_EQ(1, AuditCount("budget.alert"));
+  EXPECT_TRUE(alerts("50"));
+  {
+    auto tx = db_->Begin(store::TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto raised = Store::BudgetAlerts(**tx, set->budget.id, MonthOf(now).first);
+    ASSERT_OK(raised);
+    EXPECT_EQ((std::vector<int64_t>{50}), *raised);
+  }
+  // A replay adds nothing and raises nothing; more usage raises 80 and 100 % once each.
+  Ingest({Gpu("a", "acme", "train", 6 * kGpuHour, now - 6 * kHour, 6 * kHour)});
+  EXPECT_EQ(1, AuditCount("budget.alert"));
+  Ingest({Gpu("b", "acme", "train", 2 * kGpuHour, now - 2 * kHour, 2 * kHour)});
+  EXPECT_EQ(2, AuditCount("budget.alert"));
+  Ingest({Gpu("c", "acme", "train", 3 * kGpuHour, now - 3 * kHour, 3 * kHour)});
+  Ingest({Gpu("d", "acme", "train", 1 * kGpuHour, now - 1 * kHour, 1 * kHour)});
+  EXPECT_EQ(3, AuditCount("budget.alert"));
+  EXPECT_TRUE(alerts("80"));
+  EXPECT_TRUE(alerts("100"));
+  // The API shows them; reading raises nothing new.
+  auto st = billing_->Budgets(admin_, "acme");
+  ASSERT_OK(st);
+  EXPECT_EQ((std::vector<int64_t>{50, 80, 100}), st->front().alerts);
+  EXPECT_EQ(3, AuditCount("budget.alert"));
+  // A tenant-wide budget is touched by any of the tenant's projects.
+  Budget tb;
+  tb.metric = "gpu_hours";
+  tb.limit = 100;
+  ASSERT_OK(billing_->SetBudget(admin_, "acme", "", tb));  // 21 of 100: nothing yet
+  EXPECT_EQ(3, AuditCount("budget.alert"));
+  Ingest({Gpu("e", "acme", "infer", 30 * kGpuHour, now - 8 * kHour, 8 * kHour)});
+  EXPECT_EQ(4, AuditCount("budget.alert"));
+}
+
 TEST_P(BillingTest, OnlyTheTenantsOwnTenantAdminsSetItsBudgets) {
   MakeTenant("acme");
   MakeTenant("globex");

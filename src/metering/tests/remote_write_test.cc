@@ -4,6 +4,7 @@
 #include <snappy.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "metering/remote_write.h"
@@ -168,6 +169,64 @@ TEST_P(RwFixture, ConcurrentRequestsAreGroupCommittedAndCountOnce) {
   int64_t expected = 0;
   for (int i = 0; i < 8; ++i) expected += (2 + i) * 1000;
   EXPECT_EQ(expected, Total("acme"));
+}
+
+// The decoder against bodies libprotobuf wrote, with unknown fields of every wire type (newer
+// Prometheus versions add metadata, exemplars and histograms) in each message, and truncations.
+TEST(RemoteWriteDecoder, ReadsLibprotobufBodiesSkipsUnknownFieldsAndRefusesTruncation) {
+  pb::WriteRequest req;
+  for (int i = 0; i < 3; ++i) {
+    auto* ts = req.add_timeseries();
+    auto* l = ts->add_labels();
+    l->set_name("__name__");
+    l->set_value("m" + std::to_string(i));
+    auto* smp = ts->add_samples();
+    smp->set_value(1.5 * i);
+    smp->set_timestamp(1000 + i);
+    auto* unknown = ts->GetReflection()->MutableUnknownFields(ts);
+    unknown->AddVarint(3, 42);                   // exemplars' number, as a varint
+    unknown->AddLengthDelimited(4, "histogram");
+    unknown->AddFixed32(9, 7);
+    unknown->AddFixed64(10, 8);
+    smp->GetReflection()->MutableUnknownFields(smp)->AddVarint(7, 1);
+    l->GetReflection()->MutableUnknownFields(l)->AddLengthDelimited(5, "x");
+  }
+  req.GetReflection()->MutableUnknownFields(&req)->AddLengthDelimited(3, "metadata");
+  std::string raw = req.SerializeAsString();
+  auto parsed = ParseWriteRequest(raw);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_EQ(3u, parsed->size());
+  for (int i = 0; i < 3; ++i) {
+    const auto& s = (*parsed)[i];
+    ASSERT_EQ(1u, s.labels.size());
+    EXPECT_EQ("__name__", s.labels[0].name);
+    EXPECT_EQ("m" + std::to_string(i), s.labels[0].value);
+    ASSERT_EQ(1u, s.samples.size());
+    EXPECT_EQ(1.5 * i, s.samples[0].value);
+    EXPECT_EQ(1000 + i, s.samples[0].timestamp_ms);
+  }
+  // Every truncation of the body is refused or yields fewer series, never a crash or garbage.
+  // (The last 10 bytes are the trailing unknown field: tag, length, "metadata".)
+  for (size_t n = 0; n < raw.size(); ++n) {
+    auto t = ParseWriteRequest(std::string_view(raw).substr(0, n));
+    if (t) {
+      EXPECT_LE(t->size(), n < raw.size() - 10 ? 2u : 3u) << n;
+    }
+  }
+  EXPECT_FALSE(ParseWriteRequest(std::string("\x0f\x00", 2)));  // wire type 7
+  EXPECT_FALSE(ParseWriteRequest(std::string("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12)));
+}
+
+TEST(RemoteWriteDecoder, BodyHashTellsBodiesApartToTheLastByte) {
+  std::set<uint64_t> seen;
+  std::string body;
+  for (int n = 0; n < 40; ++n) {
+    EXPECT_EQ(BodyHash(body), BodyHash(std::string(body)));
+    EXPECT_TRUE(seen.insert(BodyHash(body)).second) << n;
+    std::string flipped = body + "b";
+    body += 'a';
+    EXPECT_NE(BodyHash(body), BodyHash(flipped));
+  }
 }
 
 GANTRY_INSTANTIATE_BACKENDS(RwFixture);
