@@ -52,6 +52,35 @@ std::string SigningKeyPath(const std::string& data_dir) {
   return (data_dir.empty() ? std::string(".") : data_dir) + "/audit-signing.key";
 }
 
+namespace {
+
+// The firmware campaigns' alert gate: a critical incident about a server of the batch (or one
+// of its parts, "<type>/<server>:<part>") with an alert firing since the batch started halts
+// the campaign.
+hardware::AlertGate MakeCampaignAlertGate(monitoring::Service& monitoring) {
+  return [&monitoring](const std::vector<std::string>& servers, core::UnixNanos since) -> core::Status {
+    auto rc = core::RequestContext::System("firmware-campaign");
+    rc.principal.roles = {core::Role::kAdmin};  // every tenant's incidents
+    monitoring::IncidentFilter f;
+    f.limit = 1000;
+    GANTRY_TRY(auto incidents, monitoring.ListIncidents(rc, f));
+    for (const auto& i : incidents) {
+      if (i.severity != "critical" || i.firing == 0 || i.updated_at < since) continue;
+      auto slash = i.ci.find('/');
+      std::string name = slash == std::string::npos ? std::string() : i.ci.substr(slash + 1);
+      for (const auto& s : servers) {
+        if (i.ci == "server/" + s || name.starts_with(s + ":")) {
+          return core::FailedPrecondition("critical alert '" + i.alertname + "' on " + i.ci + " (incident " +
+                                          std::to_string(i.id) + ")");
+        }
+      }
+    }
+    return {};
+  };
+}
+
+}  // namespace
+
 core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o) {
   std::unique_ptr<Platform> p(new Platform());
   store::OpenOptions so;
@@ -112,6 +141,7 @@ core::Result<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& o)
   p->lifecycle_->RegisterJobTypes(p->job_types_);
   lifecycle::RegisterPlaybookJobType(p->job_types_, *p->cmdb_, o.playbooks);
   p->monitoring_ = std::make_unique<monitoring::Service>(*p->db_, *p->audit_, *p->cmdb_, clock, o.monitoring);
+  p->campaigns_->SetAlertGate(MakeCampaignAlertGate(*p->monitoring_));
   RegisterCoreJobTypes(*p);
   if (o.admission.lanes > 0) p->tenancy_->EnableAdmissionBatching(o.admission);
   // Tenancy changes enqueue the sync jobs of the engines that enforce quotas here.

@@ -1,6 +1,7 @@
 #include "hardware/campaign.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "auth/policy.h"
@@ -329,6 +330,7 @@ CampaignNode CampaignService::Drive(const core::RequestContext& rc, const Campai
 core::Result<json::object> CampaignService::Run(jobs::JobContext& ctx) {
   GANTRY_TRY(auto id, core::GetInt(ctx.params(), "campaign_id"));
   auto rc = JobCaller(ctx);
+  std::map<int, core::UnixNanos> batch_started;
   for (;;) {
     if (ctx.Cancelled()) return core::Unavailable("interrupted; the campaign continues when its job runs again");
     GANTRY_TRY(auto c, Load(id));
@@ -376,7 +378,8 @@ core::Result<json::object> CampaignService::Run(jobs::JobContext& ctx) {
     std::string label = c.batch == 0 ? "canary batch" : "batch " + std::to_string(c.batch);
     ctx.Progress(static_cast<int>(done * 100 / std::max<size_t>(1, nodes.size())),
                  label + " of " + std::to_string(max_batch) + ": " + std::to_string(batch.size()) + " nodes");
-    auto batch_start = hw_.clock().Now();
+    // When this job first saw the batch (after a restart: when it resumed it).
+    auto batch_start = batch_started.emplace(c.batch, hw_.clock().Now()).first->second;
     std::vector<std::string> todo;
     std::map<std::string, CampaignNode> by_server;
     for (const auto& n : batch) {

@@ -17,8 +17,8 @@
 // restart of Gantry resumes each node where it was (an update in flight is polled, not started
 // again). After a batch: more failures than failure_budget halts the campaign; then the health
 // gates — every succeeded node of the batch answers its BMC and reports the target version, and
-// the alert gate (SetAlertGate; the monitoring module fills it) has no new critical alert for the
-// batch — and a failed gate halts it. After the canary, the campaign soaks soak_seconds before
+// the alert gate (SetAlertGate; app/platform.cc wires it to monitoring's incidents) reports no
+// new critical alert since the batch started — and a failed gate halts it. After the canary, the campaign soaks soak_seconds before
 // the next batch. Outside the maintenance window no batch starts (before it: wait; after it: halt).
 // Thread-safe.
 #pragma once

@@ -4,6 +4,7 @@
 // in the middle.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <thread>
 
 #include "integration/gantry_server.h"
@@ -15,6 +16,18 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
+
+// Now in RFC 3339 (an alert that fires now).
+std::string Now() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch()).count() % 1000;
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms));
+  return std::string(buf) + frac;
+}
 
 std::string Pad(int i) { return (i < 10 ? "0" : "") + std::to_string(i); }
 
@@ -45,7 +58,7 @@ class HardwareE2e : public ::testing::Test {
     return s.Get("/api/v1/firmware/campaigns/" + name).Object();
   }
   json::object WaitCampaign(GantryServer& s, const std::string& name, const std::function<bool(const json::object&)>& done) {
-    for (int i = 0; i < 900; ++i) {
+    for (int i = 0; i < 300; ++i) {
       auto c = Campaign(s, name);
       if (done(c)) return c;
       std::this_thread::sleep_for(200ms);
@@ -258,6 +271,37 @@ TEST_F(HardwareE2e, CampaignPausesResumesCancelsAndKeepsItsWindow) {
   auto bad = s.Post("/api/v1/firmware/campaigns", body("bad", R"(, "failure_budget": -1)"));
   EXPECT_EQ(400, bad.status);
   EXPECT_NE(std::string::npos, bad.body.find("failure_budget"));
+}
+
+TEST_F(HardwareE2e, CampaignHaltsOnANewCriticalAlertOnTheBatch) {
+  RedfishSimOptions o;
+  o.count = 2;
+  o.task_seconds = 3;
+  RedfishSim sim(o);
+  GantryServer s(store::Backend::kSqlite, {"--bmc-timeout-ms", "3000"});
+  for (int i = 0; i < 2; ++i) {
+    AddBmc(s, "bmc-" + Pad(i), sim.Address(i), "node-" + Pad(i));
+    ASSERT_EQ(201, s.Post("/api/v1/cmdb/cis", R"({"type": "server", "name": "node-)" + Pad(i) + R"("})").status);
+  }
+  ASSERT_EQ(201, s.Post("/api/v1/firmware/campaigns", R"({"name": "gated", "component": "BIOS",
+      "target_version": "P80", "image_uri": "http://images/bios.bin?version=P80", "checksum": "sha256:)" +
+                                                           std::string(64, 'd') + R"(",
+      "selection": {"nodes": ["node-00", "node-01"]}, "canary_size": 1, "batch_size": 1})")
+                     .status);
+  ASSERT_EQ(200, s.Post("/api/v1/firmware/campaigns/gated/start", "{}").status);
+  WaitCampaign(s, "gated", [](const json::object& c) {
+    return c.at("nodes").as_array()[0].at("state").as_string() == "updating";
+  });
+  // The canary's GPU node raises a critical alert while it is being updated.
+  auto hook = s.Post("/api/v1/monitoring/alertmanager", R"({"version": "4", "status": "firing", "receiver": "gantry",
+      "alerts": [{"status": "firing", "labels": {"alertname": "NodeDown", "severity": "critical", "node": "node-00"},
+                  "annotations": {}, "startsAt": ")" + Now() + R"("}]})");
+  ASSERT_EQ(200, hook.status) << hook.Describe();
+  SCOPED_TRACE(s.Get("/api/v1/incidents").body);
+  auto final = WaitCampaign(s, "gated", [](const json::object& c) { return c.at("state").as_string() == "halted"; });
+  EXPECT_NE(std::string::npos, std::string(final.at("message").as_string()).find("NodeDown")) << final.at("message");
+  auto untouched = sim.State(1);
+  EXPECT_TRUE(untouched.at("actions").as_array().empty());
 }
 
 }  // namespace
