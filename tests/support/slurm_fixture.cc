@@ -113,6 +113,26 @@ bool ProcStat(pid_t pid, char* state, long* sid) {
 
 }  // namespace
 
+SlurmFixture* SlurmFixture::StartForSuite(SlurmFixtureOptions options, std::string** skip,
+                                          std::string** error) {
+  std::string why;
+  if (!Installed(&why)) {
+    *skip = new std::string(why);
+    return nullptr;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    auto* slurm = new SlurmFixture(std::move(options));
+    std::cerr << "[slurm] fixture up in "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s ("
+              << slurm->dir() << ")\n";
+    return slurm;
+  } catch (const std::exception& e) {
+    *error = new std::string(e.what());
+    return nullptr;
+  }
+}
+
 bool SlurmFixture::Installed(std::string* why) {
   for (const char* p : {"munged", "munge", "unmunge", "mariadbd", "mariadb-install-db",
                         "mariadb-admin", "mariadb", "slurmdbd", "slurmctld", "slurmd", "sacctmgr",

@@ -36,6 +36,9 @@ class SlurmFixture {
   // Whether the Slurm, munge and MariaDB programs are installed (scripts/bootstrap); if not,
   // *why names the first missing one.
   static bool Installed(std::string* why = nullptr);
+  // For a suite's SetUpTestSuite: starts the suite's one Slurm. Returns nullptr with *skip set when
+  // Slurm is not installed, or with *error set when it did not start (the tests then fail with it).
+  static SlurmFixture* StartForSuite(SlurmFixtureOptions options, std::string** skip, std::string** error);
 
   explicit SlurmFixture(SlurmFixtureOptions options = {});
   ~SlurmFixture();

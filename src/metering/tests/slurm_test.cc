@@ -24,16 +24,7 @@ using gantry::testing::SlurmFixture;
 class MeteringSlurmTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string why;
-    if (!SlurmFixture::Installed(&why)) {
-      skip_ = new std::string(why);
-      return;
-    }
-    try {
-      slurm_ = new SlurmFixture(testing::SlurmFixtureOptions{.nodes = 1});
-    } catch (const std::exception& e) {
-      start_error_ = new std::string(e.what());
-    }
+    slurm_ = SlurmFixture::StartForSuite(testing::SlurmFixtureOptions{.nodes = 1}, &skip_, &start_error_);
   }
   static void TearDownTestSuite() {
     delete slurm_;

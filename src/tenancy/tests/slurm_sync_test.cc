@@ -34,19 +34,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 class SlurmSyncTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string why;
-    if (!SlurmFixture::Installed(&why)) {
-      skip_ = new std::string(why);
-      return;
-    }
-    auto t0 = Clock::now();
-    try {
-      slurm_ = new SlurmFixture(testing::SlurmFixtureOptions{.nodes = 1});
-    } catch (const std::exception& e) {
-      start_error_ = new std::string(e.what());
-      return;
-    }
-    std::cerr << "[slurm] fixture up in " << Seconds(Clock::now() - t0) << " s\n";
+    slurm_ = SlurmFixture::StartForSuite(testing::SlurmFixtureOptions{.nodes = 1}, &skip_, &start_error_);
   }
   static void TearDownTestSuite() {
     delete slurm_;

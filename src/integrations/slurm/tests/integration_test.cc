@@ -23,20 +23,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 class SlurmIntegration : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string why;
-    if (!SlurmFixture::Installed(&why)) {
-      skip_ = new std::string(why);
-      return;
-    }
-    auto t0 = Clock::now();
-    try {
-      slurm_ = new SlurmFixture();
-    } catch (const std::exception& e) {
-      start_error_ = new std::string(e.what());
-      return;
-    }
-    std::cerr << "[slurm] fixture up in " << Seconds(Clock::now() - t0) << " s (" << slurm_->dir()
-              << ")\n";
+    slurm_ = SlurmFixture::StartForSuite({}, &skip_, &start_error_);
   }
   static void TearDownTestSuite() {
     auto t0 = Clock::now();
